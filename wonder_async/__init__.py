@@ -1,0 +1,61 @@
+"""Async Python SDK for the Wonder Gateway Customer Management API.
+
+::
+
+    from wonder_async import WonderClient
+
+    async with WonderClient(app_id=..., private_key="key.pem") as wonder:
+        customer = await wonder.customers.upsert(
+            reference_number="u-42", name="Tai Man", phone="12345678"
+        )
+"""
+
+from ._client import WonderClient as WonderClient
+from ._errors import APIConnectionError as APIConnectionError
+from ._errors import APIStatusError as APIStatusError
+from ._errors import APITimeoutError as APITimeoutError
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import ConfigurationError as ConfigurationError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import ServerError as ServerError
+from ._errors import ValidationError as ValidationError
+from ._errors import WebhookVerificationError as WebhookVerificationError
+from ._errors import WonderError as WonderError
+from ._models import BillingAddress as BillingAddress
+from ._models import Card as Card
+from ._models import CreditCard as CreditCard
+from ._models import Customer as Customer
+from ._models import Order as Order
+from ._models import PaymentToken as PaymentToken
+from ._models import ThreeDS as ThreeDS
+from ._models import TokenState as TokenState
+from ._models import UpsertResult as UpsertResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BillingAddress",
+    "Card",
+    "ConfigurationError",
+    "CreditCard",
+    "Customer",
+    "NotFoundError",
+    "Order",
+    "PaymentToken",
+    "RateLimitError",
+    "ServerError",
+    "ThreeDS",
+    "TokenState",
+    "UpsertResult",
+    "ValidationError",
+    "WebhookVerificationError",
+    "WonderClient",
+    "WonderError",
+]

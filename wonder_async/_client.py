@@ -1,0 +1,368 @@
+"""WonderClient: configuration, session lifecycle and the request pipeline.
+
+The pipeline for every call: serialize the body once, sign exactly those bytes (inline when
+the client is idle, on a small thread pool when other requests are in flight, so RSA signing
+uses every core while the event loop keeps doing I/O), send, decode the envelope, and retry
+per :class:`RetryPolicy` within the call's total deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from types import TracebackType
+from typing import Any, Final, Self
+
+import attrs
+
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    RateLimitError,
+    WonderError,
+)
+from ._request import Request
+from ._retry import RetryPolicy, parse_retry_after
+from ._signing import PrivateKeyInput, Signer
+from ._transport import Transport
+from ._wire import ENVIRONMENTS, Paths, decode_envelope
+from .resources.customers import Customers
+from .resources.orders import Orders
+from .resources.payment_tokens import PaymentTokens
+
+__all__ = ["WonderClient"]
+
+log = logging.getLogger("wonder")
+
+_DEFAULT_TIMEOUT: Final = 60.0
+_DEFAULT_ATTEMPT_TIMEOUT: Final = 20.0
+_DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+_DEFAULT_MAX_RETRIES: Final = 3
+_DEFAULT_POOL_SIZE: Final = 100
+
+
+@attrs.frozen
+class _Options:
+    timeout: float
+    attempt_timeout: float
+    retry: RetryPolicy
+
+
+class _Shared:
+    """What every ``with_options`` copy of a client shares: pool, key, rate-limit pause."""
+
+    def __init__(self, signer: Signer, transport: Transport, sign_threads: int) -> None:
+        self.signer = signer
+        self.transport = transport
+        self.sign_threads = sign_threads
+        self.inflight = 0
+        self.paused_until = 0.0
+        self._pool: ThreadPoolExecutor | None = None
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.sign_threads, thread_name_prefix="wonder-sign")
+        return self._pool
+
+    async def close(self) -> None:
+        await self.transport.close()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
+
+
+def _resolve_base_url(environment: str | None, base_url: str | None) -> tuple[str, str]:
+    env = environment or _env("WONDER_ENVIRONMENT") or "sandbox"
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"environment: must be one of {', '.join(ENVIRONMENTS)} (got {env!r})"
+        )
+    url = (base_url or _env("WONDER_BASE_URL") or ENVIRONMENTS[env]).rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ConfigurationError(f"base_url: must start with https:// or http:// (got {url!r})")
+    if env == "production" and not url.startswith("https://"):
+        raise ConfigurationError("base_url: production requires https://")
+    return env, url
+
+
+class WonderClient:
+    """Async client for the Wonder Gateway Customer Management API.
+
+    One client per application: it holds a keep-alive connection pool and the loaded key, and
+    is safe to share between any number of concurrent tasks of one event loop. Use it as
+    ``async with WonderClient(...) as wonder:`` or call :meth:`close`.
+
+    :param app_id: the AppID from the Wonder portal (default: ``WONDER_APP_ID``).
+    :param private_key: RSA private key as PEM text/bytes (PKCS#1 or PKCS#8) or a file path
+        (default: ``WONDER_PRIVATE_KEY`` or the file named by ``WONDER_PRIVATE_KEY_FILE``).
+    :param environment: ``"sandbox"`` (default), ``"production"`` or ``"alpha"``
+        (default: ``WONDER_ENVIRONMENT``).
+    :param base_url: overrides the environment's host, e.g. an emulator
+        (default: ``WONDER_BASE_URL``).
+    :param timeout: total seconds a call may take, retries and backoff included.
+    :param attempt_timeout: seconds one attempt may take before it is abandoned.
+    :param connect_timeout: seconds to establish a connection.
+    :param max_retries: retries after the first attempt of a call.
+    :param pool_size: most connections kept open to the gateway.
+    :param ssl_context: a custom TLS context (e.g. a corporate CA bundle); verification stays on.
+    :param sign_threads: worker threads that sign while the loop does I/O (default: CPU count).
+    :raises ConfigurationError: when app id or key is missing or unreadable.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str | None = None,
+        private_key: PrivateKeyInput | None = None,
+        environment: str | None = None,
+        base_url: str | None = None,
+        timeout: float = _DEFAULT_TIMEOUT,
+        attempt_timeout: float = _DEFAULT_ATTEMPT_TIMEOUT,
+        connect_timeout: float = _DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = _DEFAULT_MAX_RETRIES,
+        pool_size: int = _DEFAULT_POOL_SIZE,
+        ssl_context: ssl.SSLContext | None = None,
+        sign_threads: int | None = None,
+    ) -> None:
+        app_id = app_id or _env("WONDER_APP_ID")
+        if not app_id:
+            raise ConfigurationError("app_id: pass app_id= or set WONDER_APP_ID")
+        if private_key is None:
+            private_key = _env("WONDER_PRIVATE_KEY")
+            key_file = _env("WONDER_PRIVATE_KEY_FILE")
+            if private_key is None and key_file is not None:
+                private_key = os.fspath(key_file)
+        if private_key is None:
+            raise ConfigurationError(
+                "private_key: pass private_key= or set WONDER_PRIVATE_KEY / WONDER_PRIVATE_KEY_FILE"
+            )
+        _check_positive("timeout", timeout)
+        _check_positive("attempt_timeout", attempt_timeout)
+        _check_positive("connect_timeout", connect_timeout)
+        if max_retries < 0:
+            raise ConfigurationError("max_retries: must be >= 0")
+        self.environment, url = _resolve_base_url(environment, base_url)
+        transport = Transport(
+            url, connect_timeout=connect_timeout, pool_size=pool_size, ssl_context=ssl_context
+        )
+        threads = sign_threads if sign_threads is not None else (os.cpu_count() or 1)
+        self._shared = _Shared(Signer(app_id, private_key), transport, max(threads, 1))
+        self._options = _Options(timeout, attempt_timeout, RetryPolicy(max_retries=max_retries))
+
+    # --- public surface -------------------------------------------------------------------
+
+    @property
+    def app_id(self) -> str:
+        """The AppID requests are signed for."""
+        return self._shared.signer.app_id
+
+    @property
+    def base_url(self) -> str:
+        """The gateway base URL requests go to."""
+        return self._shared.transport.base_url
+
+    def __repr__(self) -> str:
+        return f"WonderClient(app_id={self.app_id!r}, base_url={self.base_url!r})"
+
+    @cached_property
+    def customers(self) -> Customers:
+        """Customer profiles: upsert by reference_number, get, update, list."""
+        return Customers(self)
+
+    @cached_property
+    def payment_tokens(self) -> PaymentTokens:
+        """Saved payment methods of a customer: bind a card through 3-D Secure, check, list."""
+        return PaymentTokens(self)
+
+    @cached_property
+    def orders(self) -> Orders:
+        """Orders, tied to a customer by ``customer_uuid``."""
+        return Orders(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        attempt_timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Self:
+        """Return a client sharing this one's pool and key with other per-call settings.
+
+        ``wonder.with_options(max_retries=0).customers.get(uuid)`` changes one call only.
+        """
+        clone = object.__new__(type(self))
+        clone.environment = self.environment
+        clone._shared = self._shared
+        opts = self._options
+        clone._options = _Options(
+            timeout if timeout is not None else opts.timeout,
+            attempt_timeout if attempt_timeout is not None else opts.attempt_timeout,
+            attrs.evolve(opts.retry, max_retries=max_retries)
+            if max_retries is not None
+            else opts.retry,
+        )
+        return clone
+
+    async def echo(self, message: str = "Hello,Wonder!") -> str:
+        """Call the side-effect-free echo endpoint: a self-test of key, app id and clock.
+
+        :returns: the message as the gateway echoed it.
+        :raises AuthenticationError: when the gateway rejects the signature.
+        """
+        data = await self._execute(Request.json("POST", Paths.ECHO, {"message": message}))
+        return str(data.get("message", ""))
+
+    async def close(self) -> None:
+        """Close the connection pool and signing threads; idempotent."""
+        await self._shared.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- pipeline -------------------------------------------------------------------------
+
+    def _sign_now(self, request: Request) -> Request:
+        """Return ``request`` with headers signed in the calling thread (blocking callers)."""
+        headers = self._shared.signer.sign(request.method, request.uri, request.body)
+        return attrs.evolve(request, signed=headers)
+
+    async def _sign(self, request: Request) -> dict[str, str]:
+        shared = self._shared
+        if shared.inflight <= 1:
+            # Idle client: a thread hop would only add latency.
+            return shared.signer.sign(request.method, request.uri, request.body)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            shared.pool(), shared.signer.sign, request.method, request.uri, request.body
+        )
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _execute(self, request: Request) -> dict[str, Any]:
+        """Send ``request`` with retries inside the call's deadline; return envelope ``data``."""
+        shared = self._shared
+        opts = self._options
+        deadline = time.monotonic() + opts.timeout
+        attempt = 0
+        shared.inflight += 1
+        try:
+            while True:
+                attempt += 1
+                pause = shared.paused_until - time.monotonic()
+                if pause > 0:
+                    if time.monotonic() + pause >= deadline:
+                        raise APITimeoutError(
+                            "rate-limit pause would outlast the call's deadline",
+                            sent=attempt > 1,
+                            attempts=attempt - 1,
+                        )
+                    await asyncio.sleep(pause)
+                remaining = deadline - time.monotonic()
+                headers = (
+                    request.signed
+                    if attempt == 1 and request.signed is not None
+                    else await self._sign(request)
+                )
+                request_id = headers["X-Request-ID"]
+                started = time.monotonic()
+                try:
+                    status, body, resp_headers = await shared.transport.send(
+                        request.method,
+                        request.uri,
+                        request.body,
+                        headers,
+                        min(remaining, opts.attempt_timeout),
+                    )
+                    retry_after = parse_retry_after(resp_headers.get("Retry-After"))
+                    data = decode_envelope(
+                        status, body, request_id=request_id, retry_after=retry_after
+                    )
+                except WonderError as exc:
+                    exc.request_id = exc.request_id or request_id
+                    exc.attempts = attempt
+                    delay = self._after_failure(request, exc, attempt, started, deadline)
+                    log.info(
+                        "retrying %s %s in %.2fs after attempt %d: %s",
+                        request.method,
+                        request.uri,
+                        delay,
+                        attempt,
+                        exc,
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s %s -> %d in %.1f ms (attempt %d, request_id %s)",
+                        request.method,
+                        request.uri,
+                        status,
+                        (time.monotonic() - started) * 1000,
+                        attempt,
+                        request_id,
+                    )
+                return data
+        finally:
+            shared.inflight -= 1
+
+    def _after_failure(
+        self, request: Request, exc: WonderError, attempt: int, started: float, deadline: float
+    ) -> float:
+        """Log the failed attempt; re-raise ``exc`` unless it is retried, else return the wait."""
+        status = exc.status if isinstance(exc, APIStatusError) else type(exc).__name__
+        log.debug(
+            "%s %s -> %s in %.1f ms (attempt %d, request_id %s)",
+            request.method,
+            request.uri,
+            status,
+            (time.monotonic() - started) * 1000,
+            attempt,
+            exc.request_id,
+        )
+        shared = self._shared
+        if isinstance(exc, RateLimitError) and exc.retry_after:
+            shared.paused_until = max(shared.paused_until, time.monotonic() + exc.retry_after)
+        policy = self._options.retry
+        if not policy.should_retry(exc, attempt=attempt, idempotent=request.idempotent):
+            if (
+                not request.idempotent
+                and request.reconcile
+                and exc.retryable
+                and not (isinstance(exc, APIConnectionError) and not exc.sent)
+            ):
+                exc.message += (
+                    f". The request may have reached the gateway, so it was not repeated: "
+                    f"{request.reconcile}"
+                )
+            raise exc
+        delay = policy.delay(attempt, getattr(exc, "retry_after", None))
+        if time.monotonic() + delay >= deadline:
+            exc.message += f"; no retry: the call's {self._options.timeout:g}s deadline is near"
+            raise exc
+        return delay
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ConfigurationError(f"{name}: must be a positive number of seconds")

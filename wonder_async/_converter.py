@@ -1,0 +1,70 @@
+"""The one cattrs converter: response JSON to models, leniently.
+
+Unknown keys go to each model's ``extra`` instead of failing, a bare token string where a
+token object was expected becomes ``PaymentToken(token=...)``, and any shape the converter
+cannot read becomes an :class:`APIConnectionError` naming the model, never a cattrs error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from ._errors import APIConnectionError
+from ._models import CreditCard, Customer, Order, PaymentToken
+
+__all__ = ["converter", "structure"]
+
+T = TypeVar("T")
+
+# detailed_validation=False: the generated functions are simpler and faster on the response
+# hot path, and we report shape errors ourselves.
+converter = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+
+
+def _lenient_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
+    known = frozenset(a.name for a in attrs.fields(cls) if a.name != "extra")
+    base = make_dict_structure_fn(cls, converter, extra=override(omit=True))
+
+    def structure_model(value: Any, _cls: type[Any]) -> Any:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object for {cls.__name__}")
+        obj = base({k: v for k, v in value.items() if k in known and v is not None}, cls)
+        unknown = {k: v for k, v in value.items() if k not in known}
+        if unknown:
+            # extra is an ordinary dict field; filling it in place keeps the model frozen to users.
+            obj.extra.update(unknown)
+        return obj
+
+    return structure_model
+
+
+for _model in (CreditCard, Customer, Order):
+    converter.register_structure_hook(_model, _lenient_factory(_model))
+
+_token_hook = _lenient_factory(PaymentToken)
+
+
+def _structure_token(value: Any, cls: type[Any]) -> PaymentToken:
+    if isinstance(value, str):
+        return PaymentToken(token=value)
+    result: PaymentToken = _token_hook(value, cls)
+    return result
+
+
+converter.register_structure_hook(PaymentToken, _structure_token)
+converter.register_structure_hook(str, lambda v, _t: v if isinstance(v, str) else str(v))
+
+
+def structure(value: Any, cls: type[T]) -> T:
+    """Structure ``value`` into ``cls``; a shape we cannot read raises APIConnectionError."""
+    try:
+        return converter.structure(value, cls)
+    except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+        raise APIConnectionError(
+            f"unexpected response shape for {getattr(cls, '__name__', cls)}: {type(exc).__name__}"
+        ) from None

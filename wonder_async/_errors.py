@@ -1,0 +1,159 @@
+"""The exception hierarchy.
+
+::
+
+    WonderError
+    ├── ConfigurationError          bad client settings (key, environment, base URL)
+    ├── ValidationError             bad input, caught before anything is sent
+    ├── APIConnectionError          no usable HTTP response (reset, refused, bad body)
+    │   └── APITimeoutError         the call's deadline or a socket timeout expired
+    ├── APIStatusError              the gateway answered with an error
+    │   ├── BadRequestError         400
+    │   ├── AuthenticationError     401 / 403 (signature, app id, clock skew)
+    │   ├── NotFoundError           404
+    │   ├── RateLimitError          429
+    │   └── ServerError             5xx
+    └── WebhookVerificationError    an inbound webhook failed a check
+
+Every error has ``retryable`` (would repeating the same call plausibly succeed),
+``request_id`` (the ``X-Request-ID`` of the last attempt, quote it to Wonder support) and
+``attempts`` (how many requests were sent). Messages never contain card data or keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "ValidationError",
+    "WebhookVerificationError",
+    "WonderError",
+]
+
+
+class WonderError(Exception):
+    """Base class of every error the SDK raises."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, request_id: str | None = None, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        extra = []
+        if self.request_id:
+            extra.append(f"request_id={self.request_id}")
+        if self.attempts > 1:
+            extra.append(f"attempts={self.attempts}")
+        return f"{self.message} ({', '.join(extra)})" if extra else self.message
+
+
+class ConfigurationError(WonderError):
+    """The client was configured wrongly (missing app id, unreadable key, bad environment)."""
+
+
+class ValidationError(WonderError, ValueError):
+    """Input broke a rule; raised before any request is sent.
+
+    ``field`` is the dotted field path (``card.number``), ``rule`` a short rule name
+    (``required``, ``max_length``, ``luhn``, ``expired``, ``enum``, ...).
+    """
+
+    def __init__(self, field: str, rule: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.rule = rule
+
+
+class APIConnectionError(WonderError):
+    """No usable response: connection refused or reset, or a body that is not the envelope.
+
+    ``sent`` is False only when the request provably never left this machine (connect
+    failed), which is the only case where repeating an unsafe call cannot duplicate it.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sent: bool = True,
+        request_id: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, request_id=request_id, attempts=attempts)
+        self.sent = sent
+
+
+class APITimeoutError(APIConnectionError):
+    """The call's deadline or a socket timeout expired before a response arrived."""
+
+
+class APIStatusError(WonderError):
+    """The gateway answered with a non-success HTTP status or envelope code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: str | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        attempts: int = 0,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id, attempts=attempts)
+        self.status = status
+        self.code = code
+        self.body = body
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        code = f" {self.code}" if self.code and self.code != str(self.status) else ""
+        return f"HTTP {self.status}{code}: {super().__str__()}"
+
+
+class BadRequestError(APIStatusError):
+    """400: the gateway rejected the parameters."""
+
+
+class AuthenticationError(APIStatusError):
+    """401/403: bad signature, unknown app id, malformed headers or clock skew (``E000002``)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such customer, token or order."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; ``retry_after`` holds the server's wait in seconds, if any."""
+
+    retryable = True
+
+
+class ServerError(APIStatusError):
+    """5xx: the gateway failed; safe calls are retried automatically."""
+
+    retryable = True
+
+
+class WebhookVerificationError(WonderError):
+    """An inbound webhook failed verification; ``check`` names the check that failed."""
+
+    def __init__(self, check: str, detail: str) -> None:
+        super().__init__(f"webhook {check} check failed: {detail}")
+        self.check = check

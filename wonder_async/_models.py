@@ -1,0 +1,404 @@
+"""Models: frozen, slotted attrs classes with no serialization code in them.
+
+Request-side classes (:class:`Card`, :class:`ThreeDS`, :class:`BillingAddress`,
+:class:`CustomerFields`) validate on construction and raise :class:`ValidationError` naming the
+field and the rule, so bad input never reaches the wire. Response-side classes
+(:class:`Customer`, :class:`PaymentToken`, :class:`Order`, ...) are lenient: every field is
+optional, values that may grow (``state``, ``token_type``) are plain strings, and unknown
+fields are kept in ``extra``. Reprs never show a full card number or a CVV.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Final
+
+import attrs
+
+from ._errors import ValidationError
+
+__all__ = [
+    "DEFAULT_PAYMENT_METHODS",
+    "TOKEN_TYPES",
+    "TRANSACTION_TYPES",
+    "BillingAddress",
+    "Card",
+    "CreditCard",
+    "Customer",
+    "CustomerFields",
+    "Order",
+    "PaymentToken",
+    "ThreeDS",
+    "TokenState",
+    "UpsertResult",
+    "mask_card_number",
+]
+
+#: ``default_payment_method`` values documented across the doc generations (§3.13).
+DEFAULT_PAYMENT_METHODS: Final = frozenset(
+    {
+        "Credit Card",
+        "Alipay",
+        "Wechat Pay",
+        "Google Pay",
+        "FPS",
+        "Octopus Business",
+        "Union Pay",
+        "Payment Token",
+    }
+)
+#: ``transaction_type`` values for card binding (§3.7).
+TRANSACTION_TYPES: Final = frozenset(
+    {
+        "partial_split_shipment",
+        "delayed_charges",
+        "no_show",
+        "recurring_payment",
+        "unscheduled_cof",
+        "unscheduled_cof_subsequent",
+    }
+)
+#: ``token_type`` filter values (§3.10, §7.6); ``Gateway`` is the documented card alias.
+TOKEN_TYPES: Final = frozenset(
+    {"CreditCard", "WechatPayAutoDebit", "AlipayAutoDebit", "Gateway", "Alipay", "Wechatpay"}
+)
+_MAX_LEN: Final = 255
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ALPHA3: Final = re.compile(r"^[A-Z]{3}$")
+_URL: Final = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+
+
+class TokenState:
+    """Known payment token states; others may appear and are kept as plain strings."""
+
+    SUCCESS: Final = "success"
+    PENDING: Final = "pending"
+    FAILED: Final = "failed"
+
+
+# --- validation helpers -------------------------------------------------------------------
+
+
+def check_text(field: str, value: str | None, *, required: bool, max_length: int) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is a fitting string."""
+    if value is None or value == "":
+        if required:
+            raise ValidationError(field, "required", "is required")
+        return
+    if not isinstance(value, str):
+        raise ValidationError(field, "type", f"must be a string, not {type(value).__name__}")
+    if len(value) > max_length:
+        raise ValidationError(
+            field, "max_length", f"must be at most {max_length} characters (got {len(value)})"
+        )
+
+
+def check_enum(field: str, value: str | None, allowed: frozenset[str]) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is ``None`` or one of ``allowed``."""
+    if value is not None and value not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise ValidationError(field, "enum", f"must be one of: {choices} (got {value!r})")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def mask_card_number(number: str) -> str:
+    """Keep the first six and last four digits, as card networks allow: ``424242******4242``."""
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+# --- request-side models ------------------------------------------------------------------
+
+
+def _v_optional_text(field: str, max_length: int = _MAX_LEN) -> Any:
+    def check(_inst: object, _attr: attrs.Attribute[Any], value: str | None) -> None:
+        check_text(field, value, required=False, max_length=max_length)
+
+    return check
+
+
+def _v_country(_inst: object, _attr: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not _ALPHA3.match(value):
+        raise ValidationError(
+            "card.billing_address.country_code",
+            "alpha3",
+            f"must be an ISO 3166 alpha-3 code such as 'HKG' (got {value!r})",
+        )
+
+
+def check_email(field: str, value: str | None) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is ``None`` or looks like an email."""
+    check_text(field, value, required=False, max_length=_MAX_LEN)
+    if value and not _EMAIL.match(value):
+        raise ValidationError(field, "email", "must be an email address like a@b.com")
+
+
+def _v_email(field: str) -> Any:
+    def check(_inst: object, _attr: attrs.Attribute[Any], value: str | None) -> None:
+        check_email(field, value)
+
+    return check
+
+
+@attrs.frozen
+class BillingAddress:
+    """Billing address of a card (every field optional; ``country_code`` is ISO alpha-3)."""
+
+    first_name: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.first_name")
+    )
+    last_name: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.last_name")
+    )
+    address: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.address")
+    )
+    city: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.city")
+    )
+    state: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.state")
+    )
+    zip_code: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.zip_code")
+    )
+    country_code: str | None = attrs.field(default=None, validator=_v_country)
+    phone_number: str | None = attrs.field(
+        default=None, validator=_v_optional_text("card.billing_address.phone_number")
+    )
+    email: str | None = attrs.field(default=None, validator=_v_email("card.billing_address.email"))
+
+
+def _digits_only(value: object) -> str:
+    if isinstance(value, int):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValidationError("card.number", "type", "must be a string of digits")
+    return value.replace(" ", "").replace("-", "")
+
+
+def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+    if not value.isdigit() or not value.isascii():
+        raise ValidationError("card.number", "digits", "must contain only digits")
+    if not 12 <= len(value) <= 19:
+        raise ValidationError(
+            "card.number", "length", f"must be 12 to 19 digits (got {len(value)})"
+        )
+    if not _luhn_ok(value):
+        raise ValidationError("card.number", "luhn", "fails the Luhn check (mistyped number?)")
+
+
+def _month(value: object) -> str:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 12:
+        raise ValidationError("card.exp_month", "range", "must be a month 1-12")
+    return f"{int(text):02d}"
+
+
+def _year(value: object) -> str:
+    text = str(value).strip()
+    if not text.isdigit() or len(text) not in (2, 4):
+        raise ValidationError("card.exp_year", "format", "must be a 2- or 4-digit year")
+    return text if len(text) == 4 else f"20{text}"
+
+
+def _v_cvv(_inst: object, _attr: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and (not value.isdigit() or len(value) not in (3, 4)):
+        raise ValidationError("card.cvv", "format", "must be 3 or 4 digits")
+
+
+def _v_holder(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+    check_text("card.holder_name", value, required=True, max_length=_MAX_LEN)
+
+
+@attrs.frozen(repr=False)
+class Card:
+    """Card details for binding a card as a payment token.
+
+    The number may contain spaces or dashes; it must pass the Luhn check, and the expiry must
+    not be in the past. ``repr`` shows only a masked number and never the CVV.
+    """
+
+    number: str = attrs.field(converter=_digits_only, validator=_v_card_number)
+    exp_month: str = attrs.field(converter=_month)
+    exp_year: str = attrs.field(converter=_year)
+    holder_name: str = attrs.field(validator=_v_holder)
+    cvv: str | None = attrs.field(default=None, validator=_v_cvv)
+    nickname: str | None = attrs.field(default=None, validator=_v_optional_text("card.nickname"))
+    billing_address: BillingAddress | None = None
+
+    def __attrs_post_init__(self) -> None:
+        today = dt.datetime.now(dt.UTC).date()
+        if (int(self.exp_year), int(self.exp_month)) < (today.year, today.month):
+            raise ValidationError(
+                "card.exp_year", "expired", f"card expired {self.exp_month}/{self.exp_year}"
+            )
+
+    @property
+    def masked_number(self) -> str:
+        """The number with all but the first six and last four digits hidden."""
+        return mask_card_number(self.number)
+
+    def __repr__(self) -> str:
+        return (
+            f"Card(number={self.masked_number!r}, exp={self.exp_month}/{self.exp_year}, "
+            f"holder_name={self.holder_name!r}, cvv={'<redacted>' if self.cvv else None})"
+        )
+
+    __str__ = __repr__
+
+
+def _v_url(field: str) -> Any:
+    def check(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+        check_text(field, value, required=True, max_length=2048)
+        if not _URL.match(value):
+            raise ValidationError(field, "url", f"must be an http(s) URL (got {value!r})")
+
+    return check
+
+
+@attrs.frozen
+class ThreeDS:
+    """Where the cardholder's browser returns after the 3-D Secure challenge."""
+
+    success_return_url: str = attrs.field(validator=_v_url("card.3ds.success_return_url"))
+    fail_return_url: str = attrs.field(validator=_v_url("card.3ds.fail_return_url"))
+
+
+@attrs.frozen
+class CustomerFields:
+    """Validated customer profile fields, as sent by upsert (all) and update (a subset)."""
+
+    name: str | None = None
+    phone: str | None = None
+    reference_number: str | None = None
+    email: str | None = None
+    dial_code: str | None = None
+    company_name: str | None = None
+    default_payment_method: str | None = None
+    default_payment_token: str | None = None
+
+    def validate(self, *, prefix: str, for_upsert: bool) -> None:
+        """Check every rule of §3.1; ``for_upsert`` makes name, phone and reference required.
+
+        :raises ValidationError: naming the first field that breaks a rule.
+        """
+        check_text(f"{prefix}reference_number", self.reference_number, required=for_upsert,
+                   max_length=_MAX_LEN)  # fmt: skip
+        check_text(f"{prefix}name", self.name, required=for_upsert, max_length=_MAX_LEN)
+        check_text(f"{prefix}phone", self.phone, required=for_upsert, max_length=_MAX_LEN)
+        check_email(f"{prefix}email", self.email)
+        check_text(f"{prefix}dial_code", self.dial_code, required=False, max_length=6)
+        check_text(f"{prefix}company_name", self.company_name, required=False, max_length=_MAX_LEN)
+        check_enum(
+            f"{prefix}default_payment_method", self.default_payment_method, DEFAULT_PAYMENT_METHODS
+        )
+        check_text(
+            f"{prefix}default_payment_token",
+            self.default_payment_token,
+            required=False,
+            max_length=64,
+        )
+
+    def to_wire(self) -> dict[str, str]:
+        """The fields that were given, as JSON-ready key/value pairs."""
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None}
+
+
+# --- response-side models -----------------------------------------------------------------
+
+
+@attrs.frozen
+class CreditCard:
+    """Card details as the gateway returns them (``number`` is masked)."""
+
+    number: str | None = None
+    exp_month: str | None = None
+    exp_year: str | None = None
+    holder_name: str | None = None
+    brand: str | None = None
+    billing_currency: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen
+class PaymentToken:
+    """A saved payment method of a customer; bind state is in ``state``."""
+
+    token: str | None = None
+    token_type: str | None = None
+    state: str | None = None
+    default: bool | None = None
+    verify_url: str | None = None
+    verify_uuid: str | None = None
+    error_code: str | None = None
+    error_msg: str | None = None
+    credit_card: CreditCard | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+    @property
+    def is_pending(self) -> bool:
+        """3-D Secure is not finished: send the cardholder to ``verify_url``."""
+        return self.state == TokenState.PENDING
+
+    @property
+    def is_usable(self) -> bool:
+        """The token is bound and can be charged."""
+        return self.state == TokenState.SUCCESS
+
+
+@attrs.frozen
+class Customer:
+    """A customer profile, keyed by Wonder's ``uuid`` and your ``reference_number``."""
+
+    uuid: str | None = None
+    reference_number: str | None = None
+    name: str | None = None
+    email: str | None = None
+    dial_code: str | None = None
+    phone: str | None = None
+    company_name: str | None = None
+    default_payment_method: str | None = None
+    default_payment_token: PaymentToken | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen
+class Order:
+    """An order; ``payment_link`` is set when it was created ``with_payment_link``."""
+
+    number: str | None = None
+    reference_number: str | None = None
+    state: str | None = None
+    correspondence_state: str | None = None
+    charge_fee: str | None = None
+    currency: str | None = None
+    customer_uuid: str | None = None
+    payment_link: str | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen
+class UpsertResult:
+    """Outcome of one row of a bulk upsert: ``customer`` or ``error`` is set, never both."""
+
+    index: int
+    reference_number: str | None
+    customer: Customer | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The row was upserted."""
+        return self.error is None

@@ -1,0 +1,238 @@
+"""Wonder-RSA-SHA256 request signing (wonder-api.md §2.5), in one place.
+
+The signed message is an HMAC chain keyed by the nonce and the request time, over
+``METHOD\\nURI[\\nBODY]``; its lowercase hex digest is signed with RSASSA-PKCS1-v1_5 and
+SHA-256. The same functions verify inbound webhooks and, in the emulator, inbound requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ._errors import ConfigurationError
+
+__all__ = [
+    "ALGORITHM",
+    "PrivateKeyInput",
+    "PublicKeyInput",
+    "Signer",
+    "format_request_time",
+    "load_private_key",
+    "load_public_key",
+    "new_nonce",
+    "parse_credential",
+    "parse_request_time",
+    "signature_message",
+    "verify_signature",
+]
+
+ALGORITHM: Final = "Wonder-RSA-SHA256"
+_NONCE_ALPHABET: Final = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NONCE_LENGTH: Final = 16
+_TIME_FORMAT: Final = "%Y%m%d%H%M%S"
+
+PrivateKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
+PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
+
+
+def format_request_time(now: dt.datetime | None = None) -> str:
+    """Return the UTC request time as ``yyyymmddHHMMSS``."""
+    moment = now.astimezone(dt.UTC) if now is not None else dt.datetime.now(dt.UTC)
+    return moment.strftime(_TIME_FORMAT)
+
+
+def parse_request_time(value: str) -> dt.datetime:
+    """Parse a ``yyyymmddHHMMSS`` request time as an aware UTC datetime.
+
+    :raises ValueError: when the value is not 14 digits forming a valid time.
+    """
+    if len(value) != 14 or not value.isdigit():
+        raise ValueError("request time must be 14 digits yyyymmddHHMMSS")
+    return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def new_nonce() -> str:
+    """Return 16 alphanumerics drawn from a CSPRNG, fresh for every request."""
+    return "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(_NONCE_LENGTH))
+
+
+def parse_credential(credential: str) -> tuple[str, str, str]:
+    """Split a ``Credential`` header into ``(app_id, request_time, algorithm)``.
+
+    :raises ValueError: when the header does not have exactly three ``/``-separated parts.
+    """
+    parts = credential.split("/")
+    if len(parts) != 3 or not all(parts):
+        raise ValueError("Credential must be APPID/REQUEST_TIME/ALGORITHM")
+    return parts[0], parts[1], parts[2]
+
+
+def signature_message(
+    *, request_time: str, algorithm: str, nonce: str, method: str, uri: str, body: bytes
+) -> str:
+    """Return the 64-char lowercase hex HMAC chain that gets RSA-signed.
+
+    ``uri`` is the path plus query string exactly as sent; ``body`` the exact bytes sent.
+    """
+    k1 = hmac.new(nonce.encode(), request_time.encode(), hashlib.sha256).digest()
+    k2 = hmac.new(k1, algorithm.encode(), hashlib.sha256).digest()
+    content = method.upper().encode() + b"\n" + uri.encode()
+    if body:
+        content += b"\n" + body
+    return hmac.new(k2, content, hashlib.sha256).hexdigest()
+
+
+def _read_key_bytes(key: str | bytes | os.PathLike[str], what: str) -> bytes:
+    if isinstance(key, os.PathLike):
+        return Path(key).read_bytes()
+    data = key.encode() if isinstance(key, str) else key
+    if b"-----BEGIN" in data:
+        return data
+    stripped = data.strip()
+    # base64 of a PEM, as the Wonder portal hands out webhook keys.
+    if stripped and b"\n" not in stripped and not stripped.startswith((b"/", b".", b"~")):
+        try:
+            decoded = base64.b64decode(stripped, validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if b"-----BEGIN" in decoded:
+            return decoded
+    path = Path(data.decode(errors="replace")).expanduser()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        # Never echo the value: it might be key material with a typo in it.
+        raise ConfigurationError(
+            f"{what}: not a PEM block, base64 of a PEM, or a readable file path "
+            f"({type(exc).__name__})"
+        ) from None
+
+
+def load_private_key(key: PrivateKeyInput) -> rsa.RSAPrivateKey:
+    """Load an RSA private key from PEM text/bytes (PKCS#1 or PKCS#8) or a file path.
+
+    :raises ConfigurationError: when the input is not an unencrypted RSA private key.
+    """
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key
+    data = _read_key_bytes(key, "private_key")
+    try:
+        loaded = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ConfigurationError(
+            "private_key: could not load an unencrypted PEM RSA private key (PKCS#1 or PKCS#8)"
+        ) from None
+    if not isinstance(loaded, rsa.RSAPrivateKey):
+        raise ConfigurationError("private_key: key is not RSA; Wonder-RSA-SHA256 needs RSA")
+    return loaded
+
+
+def load_public_key(key: PublicKeyInput) -> rsa.RSAPublicKey:
+    """Load an RSA public key from PEM, base64-of-PEM or a file path.
+
+    :raises ConfigurationError: when the input is not an RSA public key.
+    """
+    if isinstance(key, rsa.RSAPublicKey):
+        return key
+    data = _read_key_bytes(key, "public_key")
+    try:
+        loaded = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ConfigurationError("public_key: could not load a PEM RSA public key") from None
+    if not isinstance(loaded, rsa.RSAPublicKey):
+        raise ConfigurationError("public_key: key is not RSA")
+    return loaded
+
+
+def verify_signature(
+    public_key: rsa.RSAPublicKey,
+    *,
+    credential: str,
+    nonce: str,
+    signature: str,
+    method: str,
+    uri: str,
+    body: bytes,
+) -> bool:
+    """Return whether ``signature`` is a valid Wonder-RSA-SHA256 signature of the request."""
+    try:
+        _, request_time, algorithm = parse_credential(credential)
+        raw = base64.b64decode(signature, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    message = signature_message(
+        request_time=request_time,
+        algorithm=algorithm,
+        nonce=nonce,
+        method=method,
+        uri=uri,
+        body=body,
+    )
+    try:
+        public_key.verify(raw, message.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
+class Signer:
+    """Holds one app's private key (as a key object only) and signs requests with it.
+
+    ``sign`` is thread-safe and releases the GIL during the RSA operation, so it may run on
+    worker threads or on the thread of a blocking caller.
+    """
+
+    __slots__ = ("_key", "app_id")
+
+    def __init__(self, app_id: str, private_key: PrivateKeyInput) -> None:
+        self.app_id = app_id
+        self._key = load_private_key(private_key)
+
+    def __repr__(self) -> str:
+        return f"Signer(app_id={self.app_id!r}, key=<RSA-{self._key.key_size} redacted>)"
+
+    def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
+        """Return the ``Credential``, ``Nonce``, ``Signature`` and ``X-Request-ID`` headers."""
+        request_time = format_request_time()
+        nonce = new_nonce()
+        message = signature_message(
+            request_time=request_time,
+            algorithm=ALGORITHM,
+            nonce=nonce,
+            method=method,
+            uri=uri,
+            body=body,
+        )
+        raw = self._key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return {
+            "Credential": f"{self.app_id}/{request_time}/{ALGORITHM}",
+            "Nonce": nonce,
+            "Signature": base64.b64encode(raw).decode(),
+            "X-Request-ID": str(uuid.uuid4()),
+        }
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup for plain mappings."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lowered = name.lower()
+    for key, val in headers.items():
+        if key.lower() == lowered:
+            return val
+    return None

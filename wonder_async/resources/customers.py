@@ -1,0 +1,205 @@
+"""``wonder.customers``: upsert by reference_number, get, update, list."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Final
+
+from .._converter import structure
+from .._errors import ValidationError
+from .._models import Customer, CustomerFields
+from .._request import Request
+from .._wire import Paths, path_segment
+from ._base import AsyncResource
+
+__all__ = ["Customers"]
+
+MAX_PAGE_SIZE: Final = 1000
+_LINKED_SOURCE_TYPES: Final = frozenset({"User", "Store"})
+
+
+def _customer(data: dict[str, Any]) -> Customer:
+    return structure(data.get("customer"), Customer)
+
+
+def _check_uuid(field: str, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, "required", "is required")
+
+
+class _CustomersRequests:
+    """Request builders shared by the async and blocking resources."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _upsert_request(fields: CustomerFields) -> Request:
+        fields.validate(prefix="customer.", for_upsert=True)
+        return Request.json("POST", Paths.CUSTOMERS, {"customer": fields.to_wire()})
+
+    @staticmethod
+    def _get_request(uuid: str) -> Request:
+        _check_uuid("uuid", uuid)
+        return Request("GET", Paths.CUSTOMER.format(uuid=path_segment(uuid)))
+
+    @staticmethod
+    def _get_by_reference_request(reference_number: str) -> Request:
+        _check_uuid("reference_number", reference_number)
+        return Request("GET", Paths.CUSTOMER_BY_REF.format(ref=path_segment(reference_number)))
+
+    @staticmethod
+    def _get_by_token_request(token: str) -> Request:
+        _check_uuid("token", token)
+        return Request.json("POST", Paths.CUSTOMER_BY_TOKEN, {"token": token})
+
+    @staticmethod
+    def _update_request(uuid: str, fields: CustomerFields) -> Request:
+        _check_uuid("uuid", uuid)
+        if fields.reference_number is not None:
+            raise ValidationError(
+                "reference_number", "immutable", "cannot be changed by update; upsert instead"
+            )
+        fields.validate(prefix="", for_upsert=False)
+        body = fields.to_wire()
+        if not body:
+            raise ValidationError("fields", "required", "update needs at least one field")
+        return Request.json("PUT", Paths.CUSTOMER.format(uuid=path_segment(uuid)), body)
+
+    @staticmethod
+    def _list_request(
+        limit: int, offset: int, linked_source_type: str | None, filters: Mapping[str, Any] | None
+    ) -> Request:
+        query = [f"limit={limit}", f"offset={offset}"]
+        if linked_source_type is not None:
+            if linked_source_type not in _LINKED_SOURCE_TYPES:
+                raise ValidationError("linked_source_type", "enum", "must be one of: Store, User")
+            query.append(f"linked_source_type={linked_source_type}")
+        for field, ops in (filters or {}).items():
+            for op, value in ops.items():
+                query.append(
+                    f"filter[{path_segment(field)}][{path_segment(op)}]={path_segment(str(value))}"
+                )
+        return Request("GET", Paths.CUSTOMERS + "?" + "&".join(query))
+
+    @staticmethod
+    def _check_page_size(page_size: int) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValidationError(
+                "page_size", "range", f"must be between 1 and {MAX_PAGE_SIZE} (got {page_size})"
+            )
+
+
+class Customers(_CustomersRequests, AsyncResource):
+    """Customer profiles, keyed by Wonder's ``uuid`` and your ``reference_number``."""
+
+    __slots__ = ()
+
+    async def upsert(
+        self,
+        *,
+        reference_number: str,
+        name: str,
+        phone: str,
+        email: str | None = None,
+        dial_code: str | None = None,
+        company_name: str | None = None,
+        default_payment_method: str | None = None,
+        default_payment_token: str | None = None,
+    ) -> Customer:
+        """Create the customer, or update the one with this ``reference_number``.
+
+        Idempotent: calling it again with the same ``reference_number`` returns the same
+        ``uuid``, so it is retried automatically after timeouts and resets.
+
+        :param reference_number: your own unique id of the customer (at most 255 characters).
+        :param default_payment_method: one of ``Credit Card``, ``Alipay``, ``Wechat Pay``, ...
+        :param default_payment_token: a token to make the customer's default.
+        :raises ValidationError: before sending, naming the field that breaks a rule.
+        """
+        request = self._upsert_request(
+            CustomerFields(
+                name=name,
+                phone=phone,
+                reference_number=reference_number,
+                email=email,
+                dial_code=dial_code,
+                company_name=company_name,
+                default_payment_method=default_payment_method,
+                default_payment_token=default_payment_token,
+            )
+        )
+        return _customer(await self._client._execute(request))
+
+    async def get(self, uuid: str) -> Customer:
+        """Return the customer with Wonder's ``uuid``.
+
+        :raises NotFoundError: when there is no such customer.
+        """
+        return _customer(await self._client._execute(self._get_request(uuid)))
+
+    async def get_by_reference(self, reference_number: str) -> Customer:
+        """Return the customer with your ``reference_number``.
+
+        :raises NotFoundError: when there is no such customer.
+        """
+        request = self._get_by_reference_request(reference_number)
+        return _customer(await self._client._execute(request))
+
+    async def get_by_token(self, token: str) -> Customer:
+        """Return the customer who owns the payment ``token``.
+
+        :raises NotFoundError: when no customer has this token.
+        """
+        return _customer(await self._client._execute(self._get_by_token_request(token)))
+
+    async def update(
+        self,
+        uuid: str,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        dial_code: str | None = None,
+        company_name: str | None = None,
+        default_payment_method: str | None = None,
+        default_payment_token: str | None = None,
+    ) -> Customer:
+        """Change some fields of a customer; fields left as ``None`` stay as they are.
+
+        ``reference_number`` cannot change; upsert with the new one to create a customer.
+
+        :raises ValidationError: when no field is given or a field breaks a rule.
+        """
+        fields = CustomerFields(
+            name=name,
+            phone=phone,
+            email=email,
+            dial_code=dial_code,
+            company_name=company_name,
+            default_payment_method=default_payment_method,
+            default_payment_token=default_payment_token,
+        )
+        return _customer(await self._client._execute(self._update_request(uuid, fields)))
+
+    async def list(
+        self,
+        *,
+        page_size: int = 100,
+        linked_source_type: str | None = None,
+        filters: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> AsyncIterator[Customer]:
+        """Iterate over all customers, fetching ``page_size`` (at most 1000) per request.
+
+        :param filters: Query DSL filters, e.g. ``{"name": {"_contains": "Chan"}}``.
+        """
+        self._check_page_size(page_size)
+        offset = 0
+        while True:
+            request = self._list_request(page_size, offset, linked_source_type, filters)
+            data = await self._client._execute(request)
+            page = data.get("customers") or []
+            for item in page:
+                yield structure(item, Customer)
+            if len(page) < page_size:
+                return
+            offset += len(page)

@@ -1,0 +1,198 @@
+"""``wonder.payment_tokens``: bind a card through 3-D Secure, check, wait, list, delete."""
+
+from __future__ import annotations
+
+import builtins
+import time
+from typing import Any
+
+from .._converter import structure
+from .._errors import APITimeoutError, ValidationError
+from .._models import TOKEN_TYPES, TRANSACTION_TYPES, Card, PaymentToken, ThreeDS, check_enum
+from .._request import Request
+from .._wire import Paths, path_segment
+from ._base import AsyncResource
+
+__all__ = ["PaymentTokens"]
+
+
+def _token(data: dict[str, Any]) -> PaymentToken:
+    return structure(data.get("payment_token"), PaymentToken)
+
+
+def _required(field: str, value: str | None) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(field, "required", "is required")
+    return value
+
+
+def _tokens_path(customer_uuid: str) -> str:
+    return Paths.PAYMENT_TOKENS.format(uuid=path_segment(_required("customer_uuid", customer_uuid)))
+
+
+class _PaymentTokensRequests:
+    """Request builders shared by the async and blocking resources."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _create_request(
+        customer_uuid: str, card: Card, three_ds: ThreeDS, transaction_type: str
+    ) -> Request:
+        path = _tokens_path(customer_uuid)
+        if not isinstance(card, Card):
+            raise ValidationError("card", "type", "must be a wonder Card(...)")
+        if not isinstance(three_ds, ThreeDS):
+            raise ValidationError("three_ds", "type", "must be a wonder ThreeDS(...)")
+        check_enum("card.transaction_type", transaction_type, TRANSACTION_TYPES)
+        body: dict[str, Any] = {
+            "number": card.number,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+            "holder_name": card.holder_name,
+        }
+        if card.cvv is not None:
+            body["cvv"] = card.cvv
+        if card.nickname is not None:
+            body["nickname"] = card.nickname
+        if card.billing_address is not None:
+            address = {
+                k: v
+                for k, v in (
+                    ("first_name", card.billing_address.first_name),
+                    ("last_name", card.billing_address.last_name),
+                    ("address", card.billing_address.address),
+                    ("city", card.billing_address.city),
+                    ("state", card.billing_address.state),
+                    ("zip_code", card.billing_address.zip_code),
+                    ("country_code", card.billing_address.country_code),
+                    ("phone_number", card.billing_address.phone_number),
+                    ("email", card.billing_address.email),
+                )
+                if v is not None
+            }
+            body["billing_address"] = address
+        body["3ds"] = {
+            "success_return_url": three_ds.success_return_url,
+            "fail_return_url": three_ds.fail_return_url,
+        }
+        body["transaction_type"] = transaction_type
+        return Request.json(
+            "POST",
+            path,
+            {"card": body},
+            idempotent=False,
+            reconcile=(
+                f"call payment_tokens.list({customer_uuid!r}) to see whether the card "
+                f"{card.masked_number} was bound before trying again"
+            ),
+        )
+
+    @staticmethod
+    def _check_request(customer_uuid: str, token: str, verify_uuid: str | None) -> Request:
+        path = Paths.PAYMENT_TOKEN_CHECK.format(
+            uuid=path_segment(_required("customer_uuid", customer_uuid))
+        )
+        payload: dict[str, str] = {"token": _required("token", token)}
+        if verify_uuid is not None:
+            payload["verify_uuid"] = verify_uuid
+        return Request.json("POST", path, {"payment_token": payload})
+
+    @staticmethod
+    def _list_request(customer_uuid: str, token_type: str | None) -> Request:
+        path = _tokens_path(customer_uuid)
+        if token_type is not None:
+            for part in token_type.split(","):
+                check_enum("token_type", part, TOKEN_TYPES)
+            path += f"?token_type={path_segment(token_type).replace('%2C', ',')}"
+        return Request("GET", path)
+
+    @staticmethod
+    def _delete_request(customer_uuid: str, token: str) -> Request:
+        path = _tokens_path(customer_uuid)
+        return Request.json("DELETE", path, {"token": _required("token", token)})
+
+
+class PaymentTokens(_PaymentTokensRequests, AsyncResource):
+    """Saved payment methods of a customer (cards bound through 3-D Secure)."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        customer_uuid: str,
+        *,
+        card: Card,
+        three_ds: ThreeDS,
+        transaction_type: str = "unscheduled_cof",
+    ) -> PaymentToken:
+        """Bind a card to the customer as a payment token.
+
+        The result's ``state`` is ``success`` (usable now), ``pending`` (send the cardholder to
+        ``verify_url``, then :meth:`check` or :meth:`wait`) or ``failed`` (see ``error_code``).
+        Not retried after an ambiguous failure, since a repeat could bind the card twice; the
+        error then says how to reconcile.
+
+        :param card: the card; validated (Luhn, expiry) before anything is sent.
+        :param three_ds: where the cardholder returns after the 3-D Secure challenge.
+        :param transaction_type: how the token will be charged, e.g. ``unscheduled_cof``.
+        :raises ValidationError: before sending, naming the field that breaks a rule.
+        """
+        request = self._create_request(customer_uuid, card, three_ds, transaction_type)
+        return _token(await self._client._execute(request))
+
+    async def check(
+        self, customer_uuid: str, token: str, *, verify_uuid: str | None = None
+    ) -> PaymentToken:
+        """Return the token's current state (e.g. after the 3-D Secure redirect).
+
+        :param verify_uuid: the ``verify_uuid`` from :meth:`create`, sent when given.
+        :raises NotFoundError: when the token does not exist (or was deleted).
+        """
+        request = self._check_request(customer_uuid, token, verify_uuid)
+        return _token(await self._client._execute(request))
+
+    async def wait(
+        self,
+        customer_uuid: str,
+        token: PaymentToken,
+        *,
+        timeout: float = 30.0,
+        interval: float = 1.0,
+    ) -> PaymentToken:
+        """Poll :meth:`check` until the token leaves ``pending``; return its final state.
+
+        :param token: the token :meth:`create` returned.
+        :param timeout: seconds to wait in all.
+        :param interval: seconds between checks.
+        :raises APITimeoutError: when the token is still pending after ``timeout``.
+        """
+        token_id = _required("token.token", token.token)
+        deadline = time.monotonic() + timeout
+        current = token
+        while current.is_pending:
+            if time.monotonic() + interval > deadline:
+                raise APITimeoutError(
+                    f"payment token still pending after {timeout:g}s; the cardholder has not "
+                    f"finished 3-D Secure at its verify_url"
+                )
+            await self._client._sleep(interval)
+            current = await self.check(customer_uuid, token_id, verify_uuid=token.verify_uuid)
+        return current
+
+    async def list(
+        self, customer_uuid: str, *, token_type: str | None = None
+    ) -> builtins.list[PaymentToken]:
+        """Return the customer's payment tokens.
+
+        :param token_type: filter, e.g. ``CreditCard`` or a comma-separated list.
+        """
+        data = await self._client._execute(self._list_request(customer_uuid, token_type))
+        return [structure(item, PaymentToken) for item in data.get("payment_tokens") or []]
+
+    async def delete(self, customer_uuid: str, token: str) -> None:
+        """Delete the customer's payment token for good.
+
+        :raises NotFoundError: when the token does not exist.
+        """
+        await self._client._execute(self._delete_request(customer_uuid, token))

@@ -1,0 +1,1 @@
+"""Blocking twin of :mod:`wonder_async` for code that cannot ``await``."""
