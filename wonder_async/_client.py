@@ -71,11 +71,24 @@ class _Shared:
             self._pool = ThreadPoolExecutor(self.sign_threads, thread_name_prefix="wonder-sign")
         return self._pool
 
+    def after_fork(self) -> None:
+        """In a forked child: drop the parent's pool and threads (unusable here), start clean."""
+        _ABANDONED.append((self.transport, self._pool))
+        self.transport = self.transport.fresh()
+        self._pool = None
+        self.inflight = 0
+        self.paused_until = 0.0
+
     async def close(self) -> None:
         await self.transport.close()
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+
+
+# A forked child keeps the parent's loop-bound objects referenced so their finalizers (which
+# would warn about unclosed sessions of a loop that does not exist here) never run.
+_ABANDONED: list[object] = []
 
 
 def _env(name: str) -> str | None:
@@ -240,6 +253,9 @@ class WonderClient:
         await self.close()
 
     # --- pipeline -------------------------------------------------------------------------
+
+    def _after_fork(self) -> None:
+        self._shared.after_fork()
 
     def _sign_now(self, request: Request) -> Request:
         """Return ``request`` with headers signed in the calling thread (blocking callers)."""

@@ -45,6 +45,16 @@ class Transport:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
+    def fresh(self) -> Transport:
+        """A new, unopened transport with the same settings (for a forked child)."""
+        ssl_context = self._ssl if isinstance(self._ssl, ssl.SSLContext) else None
+        return Transport(
+            self.base_url,
+            connect_timeout=self._connect_timeout,
+            pool_size=self._pool_size,
+            ssl_context=ssl_context,
+        )
+
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""

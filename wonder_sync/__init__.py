@@ -1,1 +1,59 @@
-"""Blocking twin of :mod:`wonder_async` for code that cannot ``await``."""
+"""Blocking twin of :mod:`wonder_async` for code that cannot ``await``.
+
+Same constructor, resources, method names, arguments, models and exceptions (the very same
+classes)::
+
+    from wonder_sync import WonderClient
+
+    with WonderClient(app_id=..., private_key="key.pem") as wonder:
+        customer = wonder.customers.upsert(reference_number="u-42", name="Tai Man", phone="1")
+"""
+
+from wonder_async import APIConnectionError as APIConnectionError
+from wonder_async import APIStatusError as APIStatusError
+from wonder_async import APITimeoutError as APITimeoutError
+from wonder_async import AuthenticationError as AuthenticationError
+from wonder_async import BadRequestError as BadRequestError
+from wonder_async import BillingAddress as BillingAddress
+from wonder_async import Card as Card
+from wonder_async import ConfigurationError as ConfigurationError
+from wonder_async import CreditCard as CreditCard
+from wonder_async import Customer as Customer
+from wonder_async import NotFoundError as NotFoundError
+from wonder_async import Order as Order
+from wonder_async import PaymentToken as PaymentToken
+from wonder_async import RateLimitError as RateLimitError
+from wonder_async import ServerError as ServerError
+from wonder_async import ThreeDS as ThreeDS
+from wonder_async import TokenState as TokenState
+from wonder_async import UpsertResult as UpsertResult
+from wonder_async import ValidationError as ValidationError
+from wonder_async import WebhookVerificationError as WebhookVerificationError
+from wonder_async import WonderError as WonderError
+
+from ._client import WonderClient as WonderClient
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BillingAddress",
+    "Card",
+    "ConfigurationError",
+    "CreditCard",
+    "Customer",
+    "NotFoundError",
+    "Order",
+    "PaymentToken",
+    "RateLimitError",
+    "ServerError",
+    "ThreeDS",
+    "TokenState",
+    "UpsertResult",
+    "ValidationError",
+    "WebhookVerificationError",
+    "WonderClient",
+    "WonderError",
+]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any, Final
 
 from .._converter import structure
-from .._errors import ValidationError
-from .._models import Customer, CustomerFields
+from .._errors import ValidationError, WonderError
+from .._models import Customer, CustomerFields, UpsertResult
 from .._request import Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
@@ -20,6 +21,42 @@ _LINKED_SOURCE_TYPES: Final = frozenset({"User", "Store"})
 
 def _customer(data: dict[str, Any]) -> Customer:
     return structure(data.get("customer"), Customer)
+
+
+_ROW_FIELDS: Final = frozenset(
+    {
+        "reference_number",
+        "name",
+        "phone",
+        "email",
+        "dial_code",
+        "company_name",
+        "default_payment_method",
+        "default_payment_token",
+    }
+)
+
+Rows = Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
+
+
+def row_fields(row: Mapping[str, Any]) -> dict[str, str]:
+    """Return a bulk row's upsert arguments: empty values dropped, unknown keys refused.
+
+    :raises ValidationError: naming an unknown column.
+    """
+    unknown = [k for k in row if k not in _ROW_FIELDS]
+    if unknown:
+        raise ValidationError(unknown[0], "unknown", "is not a customer field")
+    return {k: v for k, v in row.items() if v is not None and v != ""}
+
+
+async def _aiter_rows(rows: Rows) -> AsyncIterator[Mapping[str, Any]]:
+    if isinstance(rows, AsyncIterable):
+        async for row in rows:
+            yield row
+    else:
+        for row in rows:
+            yield row
 
 
 def _check_uuid(field: str, value: str) -> None:
@@ -129,6 +166,52 @@ class Customers(_CustomersRequests, AsyncResource):
             )
         )
         return _customer(await self._client._execute(request))
+
+    async def upsert_many(
+        self, rows: Rows, *, concurrency: int = 16
+    ) -> AsyncIterator[UpsertResult]:
+        """Upsert many customers, at most ``concurrency`` at a time, yielding each row's result.
+
+        ``rows`` is any iterable (with ``wonder_async`` also any async iterable) of mappings
+        with :meth:`upsert`'s argument names; it is read lazily, so memory stays bounded however
+        long the stream. Results come
+        in completion order; ``result.index`` is the row's position. A bad or failed row yields
+        a result with ``error`` set and the others go on. Retries, deadlines and the 429 pause
+        apply per row as for :meth:`upsert`.
+
+        :param concurrency: most upserts in flight at once (1-1024).
+        """
+        if not 1 <= concurrency <= 1024:
+            raise ValidationError("concurrency", "range", "must be between 1 and 1024")
+
+        async def one(index: int, row: Mapping[str, Any]) -> UpsertResult:
+            ref = row.get("reference_number")
+            try:
+                request = self._upsert_request(CustomerFields(**row_fields(row)))
+                customer = _customer(await self._client._execute(request))
+            except WonderError as exc:
+                return UpsertResult(index, ref, error=exc)
+            return UpsertResult(index, ref, customer=customer)
+
+        pending: set[asyncio.Task[UpsertResult]] = set()
+        index = 0
+        try:
+            async for row in _aiter_rows(rows):
+                if len(pending) >= concurrency:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        yield task.result()
+                pending.add(asyncio.ensure_future(one(index, row)))
+                index += 1
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+        finally:
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
 
     async def get(self, uuid: str) -> Customer:
         """Return the customer with Wonder's ``uuid``.

@@ -1,0 +1,174 @@
+"""The blocking WonderClient: the async client driven through one portal, signing in-thread."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import cached_property
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import wonder_async
+from wonder_async._request import Request
+from wonder_async._signing import PrivateKeyInput
+
+from ._portal import Portal
+from .resources.customers import Customers
+from .resources.orders import Orders
+from .resources.payment_tokens import PaymentTokens
+
+__all__ = ["WonderClient"]
+
+T = TypeVar("T")
+
+
+class WonderClient:
+    """Blocking client for the Wonder Gateway Customer Management API.
+
+    Same constructor, resources, methods, models and errors as :class:`wonder_async.WonderClient`.
+    Safe to share between threads: one event-loop thread per client does the I/O, and each
+    calling thread signs its own requests (RSA releases the GIL), so threads sign in parallel.
+    Use it as ``with WonderClient(...) as wonder:`` or call :meth:`close`.
+
+    :param app_id: the AppID from the Wonder portal (default: ``WONDER_APP_ID``).
+    :param private_key: RSA private key as PEM text/bytes (PKCS#1 or PKCS#8) or a file path
+        (default: ``WONDER_PRIVATE_KEY`` or the file named by ``WONDER_PRIVATE_KEY_FILE``).
+    :param environment: ``"sandbox"`` (default), ``"production"`` or ``"alpha"``
+        (default: ``WONDER_ENVIRONMENT``).
+    :param base_url: overrides the environment's host, e.g. an emulator
+        (default: ``WONDER_BASE_URL``).
+    :param timeout: total seconds a call may take, retries and backoff included.
+    :param attempt_timeout: seconds one attempt may take before it is abandoned.
+    :param connect_timeout: seconds to establish a connection.
+    :param max_retries: retries after the first attempt of a call.
+    :param pool_size: most connections kept open to the gateway.
+    :param ssl_context: a custom TLS context (e.g. a corporate CA bundle); verification stays on.
+    :param sign_threads: worker threads that sign while the loop does I/O (default: CPU count).
+    :raises ConfigurationError: when app id or key is missing or unreadable.
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str | None = None,
+        private_key: PrivateKeyInput | None = None,
+        environment: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        attempt_timeout: float = 20.0,
+        connect_timeout: float = 5.0,
+        max_retries: int = 3,
+        pool_size: int = 100,
+        ssl_context: ssl.SSLContext | None = None,
+        sign_threads: int | None = None,
+    ) -> None:
+        self._async = wonder_async.WonderClient(
+            app_id=app_id,
+            private_key=private_key,
+            environment=environment,
+            base_url=base_url,
+            timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            pool_size=pool_size,
+            ssl_context=ssl_context,
+            sign_threads=sign_threads,
+        )
+        self._portal = Portal(on_fork=self._async._after_fork)
+
+    @property
+    def app_id(self) -> str:
+        """The AppID requests are signed for."""
+        return self._async.app_id
+
+    @property
+    def base_url(self) -> str:
+        """The gateway base URL requests go to."""
+        return self._async.base_url
+
+    def __repr__(self) -> str:
+        return f"WonderClient(app_id={self.app_id!r}, base_url={self.base_url!r}, blocking)"
+
+    @cached_property
+    def customers(self) -> Customers:
+        """Customer profiles: upsert by reference_number, get, update, list."""
+        return Customers(self)
+
+    @cached_property
+    def payment_tokens(self) -> PaymentTokens:
+        """Saved payment methods of a customer: bind a card through 3-D Secure, check, list."""
+        return PaymentTokens(self)
+
+    @cached_property
+    def orders(self) -> Orders:
+        """Orders, tied to a customer by ``customer_uuid``."""
+        return Orders(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        attempt_timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Self:
+        """Return a client sharing this one's pool and key with other per-call settings.
+
+        ``wonder.with_options(max_retries=0).customers.get(uuid)`` changes one call only.
+        """
+        clone = object.__new__(type(self))
+        clone._async = self._async.with_options(
+            timeout=timeout, attempt_timeout=attempt_timeout, max_retries=max_retries
+        )
+        clone._portal = self._portal
+        return clone
+
+    def echo(self, message: str = "Hello,Wonder!") -> str:
+        """Call the side-effect-free echo endpoint: a self-test of key, app id and clock.
+
+        :returns: the message as the gateway echoed it.
+        :raises AuthenticationError: when the gateway rejects the signature.
+        """
+        return self._portal.call(self._async.echo, message)
+
+    def close(self) -> None:
+        """Close the connection pool and signing threads; idempotent."""
+        self._portal.close(self._async.close)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- what the generated resources call --------------------------------------------------
+
+    def _execute(self, request: Request) -> dict[str, Any]:
+        # Sign here, in the calling thread: no hop to a signing thread, and callers on many
+        # threads sign in parallel while the loop thread only does I/O.
+        return self._portal.call(self._async._execute, self._async._sign_now(request))
+
+    def _sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _iterate(
+        self, start: Callable[[wonder_async.WonderClient], AsyncIterator[T]]
+    ) -> Iterator[T]:
+        portal = self._portal
+        agen = start(self._async)
+        try:
+            while True:
+                try:
+                    item: T = portal.call(agen.__anext__)
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            aclose: Callable[[], Awaitable[None]] = getattr(agen, "aclose")  # noqa: B009 - AsyncIterator has no aclose in typing
+            portal.call(aclose)

@@ -1,0 +1,1 @@
+"""Blocking resources, generated from ``wonder_async.resources`` by scripts/gen_sync.py."""
