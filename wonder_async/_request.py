@@ -27,10 +27,13 @@ class Request:
 
     method: str
     uri: str
-    body: bytes = b""
+    # The body may hold a card number and the headers a signature: never in a repr.
+    body: bytes = attrs.field(default=b"", repr=lambda b: f"<{len(b)} bytes>")
     idempotent: bool = True
     reconcile: str | None = None
-    signed: dict[str, str] | None = None
+    signed: dict[str, str] | None = attrs.field(
+        default=None, repr=lambda h: "<signed>" if h else "None"
+    )
 
     @classmethod
     def json(cls, method: str, uri: str, payload: Any, **kw: Any) -> Request:

@@ -6,7 +6,9 @@ Everything above this module sees only ``(status, body, headers)`` or a :class:`
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
+import warnings
 from typing import Final
 
 import aiohttp
@@ -40,6 +42,13 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self._connect_timeout = connect_timeout
         self._pool_size = pool_size
+        if ssl_context is not None and (
+            ssl_context.verify_mode == ssl.CERT_NONE or not ssl_context.check_hostname
+        ):
+            # Allowed for lab setups, but never silently: payment traffic without TLS checks.
+            msg = "ssl_context turns off TLS certificate or hostname verification"
+            warnings.warn(msg, RuntimeWarning, stacklevel=3)
+            logging.getLogger("wonder").warning(msg)
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
