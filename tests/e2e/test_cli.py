@@ -1,0 +1,209 @@
+"""The `wonder` command as a user runs it: demo, help, bulk upsert with resume and shards."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from wonder_sync import WonderClient
+
+WONDER = [sys.executable, "-m", "wonder_async.cli"]
+
+
+def _env(emu: Any, tmp_path: Path) -> dict[str, str]:
+    key = tmp_path / "key.pem"
+    key.write_text(emu.private_key_pem)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WONDER_")}
+    env.update(
+        WONDER_APP_ID=emu.app_id,
+        WONDER_PRIVATE_KEY_FILE=str(key),
+        WONDER_BASE_URL=emu.base_url,
+    )
+    return env
+
+
+def _run(args: list[str], env: dict[str, str] | None = None, timeout: float = 60) -> Any:
+    return subprocess.run(
+        [*WONDER, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
+    )
+
+
+def _write_csv(path: Path, count: int, bad_every: int = 0) -> set[int]:
+    """Write `count` rows; every `bad_every`-th row is bad. Return the bad line numbers."""
+    bad: set[int] = set()
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["reference_number", "name", "phone", "email"])
+        for i in range(count):
+            line = i + 2
+            if bad_every and i % bad_every == bad_every - 1:
+                bad.add(line)
+                kind = i % 3
+                row = [f"c-{i}", "N", "1", "not-an-email"] if kind == 0 else (
+                    [f"c-{i}", "", "1", ""] if kind == 1 else [f"c-{i}", "x" * 300, "1", ""]
+                )  # fmt: skip
+            else:
+                row = [f"c-{i}", f"Name {i}", "12345678", f"c{i}@example.com"]
+            writer.writerow(row)
+    return bad
+
+
+def _results(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _customer_refs(emu: Any) -> list[str]:
+    with WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+    ) as wonder:
+        return [c.reference_number or "" for c in wonder.customers.list(page_size=1000)]
+
+
+def test_help_everywhere() -> None:
+    """--help works for the command and every subcommand."""
+    for args in (
+        [],
+        ["demo"],
+        ["emulator"],
+        ["echo"],
+        ["customers", "upsert"],
+        ["customers", "get"],
+        ["customers", "list"],
+        ["tokens", "list"],
+        ["tokens", "check"],
+        ["tokens", "delete"],
+    ):
+        result = _run([*args, "--help"])
+        assert result.returncode == 0, (args, result.stderr)
+        assert "usage: wonder" in result.stdout
+
+
+def test_demo_walks_the_whole_flow() -> None:
+    """`wonder demo` runs the flow on the embedded emulator and says the uuid was stable."""
+    result = _run(["demo"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "(same: True)" in out
+    assert "state                  success" in out
+    assert "4000000000003220" not in out
+    assert "payment link" in out
+    assert "tokens left            0" in out
+
+
+def test_bulk_upsert_reports_bad_rows_and_upserts_the_rest(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """Good rows land exactly once; bad rows are reported with line and field; exit is 1."""
+    emu = wonder_emulator_thread
+    rows = tmp_path / "rows.csv"
+    bad = _write_csv(rows, 300, bad_every=20)
+    out = tmp_path / "out.jsonl"
+    result = _run(
+        ["customers", "upsert", "--file", str(rows), "--out", str(out), "--concurrency", "16"],
+        env=_env(emu, tmp_path),
+    )
+    assert result.returncode == 1, result.stderr
+    records = _results(out)
+    assert sorted(r["line"] for r in records) == list(range(2, 302))
+    failed = {r["line"]: r for r in records if not r["ok"]}
+    assert set(failed) == bad
+    assert all(r.get("field", "").startswith("customer.") for r in failed.values())
+    refs = _customer_refs(emu)
+    assert len(refs) == len(set(refs)) == 300 - len(bad)
+    assert "upserted 285, failed 15" in result.stdout
+
+
+def test_resume_after_kill_finishes_without_duplicates(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """A run killed with SIGKILL, then resumed, ends with every row done exactly once."""
+    emu = wonder_emulator_thread
+    rows = tmp_path / "rows.csv"
+    _write_csv(rows, 3000)
+    out = tmp_path / "out.jsonl"
+    env = _env(emu, tmp_path)
+    args = ["customers", "upsert", "--file", str(rows), "--out", str(out), "--concurrency", "8"]
+    proc = subprocess.Popen([*WONDER, *args], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 20_000):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    partial = len(out.read_text().splitlines())
+    assert 0 < partial < 3000
+    result = _run([*args, "--resume"], env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [r["line"] for r in _results(out)]
+    assert sorted(lines) == list(range(2, 3002))
+    refs = _customer_refs(emu)
+    assert len(refs) == len(set(refs)) == 3000
+
+
+def test_shards_split_the_rows_with_no_overlap(wonder_emulator_thread: Any, tmp_path: Path) -> None:
+    """--shard 0/3, 1/3, 2/3 together cover every row exactly once."""
+    emu = wonder_emulator_thread
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        "".join(
+            json.dumps({"reference_number": f"j-{i}", "name": "N", "phone": "1"}) + "\n"
+            for i in range(120)
+        )
+    )
+    env = _env(emu, tmp_path)
+    seen: list[int] = []
+    for shard in range(3):
+        out = tmp_path / f"out{shard}.jsonl"
+        result = _run(
+            [
+                "customers",
+                "upsert",
+                "--file",
+                str(rows),
+                "--out",
+                str(out),
+                "--shard",
+                f"{shard}/3",
+            ],
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        part = [r["line"] for r in _results(out)]
+        assert 0 < len(part) < 120
+        seen += part
+    assert sorted(seen) == list(range(1, 121))
+
+
+def test_one_off_commands_print_json(wonder_emulator_thread: Any, tmp_path: Path) -> None:
+    """echo, customers get/list and tokens list/check/delete work with --json."""
+    emu = wonder_emulator_thread
+    env = _env(emu, tmp_path)
+    assert json.loads(_run(["echo", "--json"], env=env).stdout) == {"message": "Hello,Wonder!"}
+    with WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+    ) as wonder:
+        from tests.e2e.test_async_flows import THREE_DS, card
+
+        c = wonder.customers.upsert(reference_number="cli-1", name="N", phone="1")
+        t = wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
+    got = json.loads(_run(["customers", "get", "--reference", "cli-1", "--json"], env=env).stdout)
+    assert got["uuid"] == c.uuid
+    listed = _run(["customers", "list", "--json"], env=env).stdout.splitlines()
+    assert [json.loads(x)["reference_number"] for x in listed] == ["cli-1"]
+    tokens = json.loads(_run(["tokens", "list", c.uuid or "", "--json"], env=env).stdout)
+    assert [x["token"] for x in tokens] == [t.token]
+    check = json.loads(
+        _run(["tokens", "check", c.uuid or "", t.token or "", "--json"], env=env).stdout
+    )
+    assert check["state"] == "success"
+    assert _run(["tokens", "delete", c.uuid or "", t.token or ""], env=env).returncode == 0
+    missing = _run(["tokens", "check", c.uuid or "", t.token or ""], env=env)
+    assert missing.returncode == 1
+    assert "NotFoundError" in missing.stderr

@@ -1,0 +1,24 @@
+"""A faithful, stateful Wonder Gateway emulator for tests, demos and clients in any language.
+
+::
+
+    from wonder_async.testing import Emulator
+
+    async with Emulator() as emu:
+        async with WonderClient(app_id=emu.app_id, private_key=emu.private_key_pem,
+                                base_url=emu.base_url) as wonder:
+            ...
+
+``Emulator.in_thread()`` runs one for blocking code; the pytest plugin
+(``wonder_async.testing.pytest_plugin``, registered automatically) provides the fixtures
+``wonder_emulator`` (async) and ``wonder_emulator_thread`` (blocking). Standalone:
+``wonder emulator --port 8080``.
+"""
+
+from ._faults import Fault as Fault
+from ._faults import FaultPlan as FaultPlan
+from ._faults import parse_faults as parse_faults
+from ._server import Emulator as Emulator
+from ._server import generate_key_pair as generate_key_pair
+
+__all__ = ["Emulator", "Fault", "FaultPlan", "generate_key_pair", "parse_faults"]

@@ -1,0 +1,693 @@
+"""The emulator: an aiohttp.web server that behaves like Wonder Gateway's Customer API.
+
+It verifies every request's Credential/Nonce/Signature against the app's registered public
+key (path with query, exact body, 30-minute clock window), keeps customers, payment tokens and
+orders (optionally in SQLite), runs the 3-D Secure challenge on its own pages, and injects
+faults by rate or script. Paths and envelopes come from :mod:`wonder_async._wire`, the same
+place the client reads them.
+
+Test cards: ``4242424242424242`` binds at once; ``4000000000000002`` is declined;
+``4000000000003220`` and every other Luhn-valid number need the 3-D Secure challenge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import json
+import re
+import socket
+import struct
+import threading
+import uuid as uuidlib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any, Final, Self
+
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_number
+from .._signing import (
+    ALGORITHM,
+    load_public_key,
+    parse_credential,
+    parse_request_time,
+    verify_signature,
+)
+from .._wire import Paths, error_envelope, ok_envelope
+from ._faults import FaultPlan, parse_faults
+from ._state import State
+
+__all__ = ["Emulator", "generate_key_pair"]
+
+MAX_SKEW: Final = dt.timedelta(minutes=30)
+FRICTIONLESS_CARD: Final = "4242424242424242"
+DECLINED_CARD: Final = "4000000000000002"
+_NONCE = re.compile(r"^[0-9A-Za-z]{16}$")
+_RESET_PATH: Final = "/__emulator/reset"
+_THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
+_PAY_PATH: Final = "/pay/{number}"
+
+Handler = Callable[[web.Request, Any], Awaitable[tuple[dict[str, Any], int]]]
+
+
+class _Reject(Exception):
+    """An error answer: HTTP status, Wonder code, message."""
+
+    def __init__(self, status: int, code: str | int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _bad(message: str) -> _Reject:
+    return _Reject(400, 400, message)
+
+
+@cache
+def generate_key_pair() -> tuple[str, str]:
+    """Return ``(private_pem, public_pem)`` of an RSA-2048 pair, made once per process."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _brand(number: str) -> str:
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in {"51", "52", "53", "54", "55"} or "2221" <= number[:4] <= "2720":
+        return "mastercard"
+    if number[:2] in {"34", "37"}:
+        return "amex"
+    return "unknown"
+
+
+def _text(obj: dict[str, Any], key: str, prefix: str, *, required: bool, max_len: int = 255) -> Any:
+    value = obj.get(key)
+    if value is None or value == "":
+        if required:
+            raise _bad(f"{prefix}{key} is required")
+        return None
+    if not isinstance(value, str):
+        raise _bad(f"{prefix}{key} must be a string")
+    if len(value) > max_len:
+        raise _bad(f"{prefix}{key} must be at most {max_len} characters")
+    return value
+
+
+_CUSTOMER_FIELDS: Final = (
+    ("name", 255),
+    ("email", 255),
+    ("dial_code", 6),
+    ("phone", 255),
+    ("company_name", 255),
+    ("default_payment_method", 255),
+    ("default_payment_token", 64),
+)
+
+
+class Emulator:
+    """A stateful, signature-checking Wonder Gateway on a local port.
+
+    ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port, with an app
+    (``emu.app_id``) whose fresh key pair is ``emu.private_key_pem`` / ``emu.public_key_pem``.
+
+    :param host: interface to bind (keep it loopback).
+    :param port: port, 0 for a free one.
+    :param db: SQLite file; with it, data survives restarts.
+    :param faults: a fault spec (see :mod:`wonder_async.testing._faults`) or plan.
+    :param app_id: the app to register; generated if omitted.
+    :param public_key: the app's public key (PEM, base64-of-PEM or path); generated if omitted.
+    :param skew: accepted clock difference of a request's Credential time.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db: str | Path | None = None,
+        faults: str | FaultPlan | None = None,
+        app_id: str | None = None,
+        public_key: str | bytes | Path | None = None,
+        skew: dt.timedelta = MAX_SKEW,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.skew = skew
+        self.state = State(db)
+        self.faults = parse_faults(faults) if isinstance(faults, str) else faults or FaultPlan()
+        self.requests: Counter[str] = Counter()
+        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        if public_key is None:
+            self.private_key_pem: str | None
+            self.private_key_pem, self.public_key_pem = generate_key_pair()
+        else:
+            self.private_key_pem = None
+            pub = load_public_key(public_key)
+            self.public_key_pem = pub.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            ).decode()
+        self.app_id = app_id or str(uuidlib.uuid4())
+        for known, pem in self.state.apps.items():
+            self._keys[known] = load_public_key(pem)
+        self.register_app(self.app_id, self.public_key_pem)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def register_app(self, app_id: str, public_key: str | bytes | Path) -> None:
+        """Accept requests signed for ``app_id`` with the private half of ``public_key``."""
+        key = load_public_key(public_key)
+        self._keys[app_id] = key
+        pem = key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+        self.state.save_app(app_id, pem)
+
+    def reset(self) -> None:
+        """Forget all customers, tokens and orders, fault rules and counters."""
+        self.state.reset()
+        self.faults.clear()
+        self.faults.injected.clear()
+        self.requests.clear()
+
+    @property
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Requests seen per route and faults injected per kind."""
+        return {"requests": dict(self.requests), "faults": dict(self.faults.injected)}
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application (for embedding in another server or test client)."""
+        app = web.Application(client_max_size=1 << 20)
+        api: list[tuple[str, str, str, Handler]] = [
+            ("POST", Paths.ECHO, "echo", self._echo),
+            ("POST", Paths.CUSTOMERS, "customers.upsert", self._upsert),
+            ("GET", Paths.CUSTOMERS, "customers.list", self._list_customers),
+            ("GET", Paths.CUSTOMER_BY_REF, "customers.get_by_reference", self._get_by_ref),
+            ("POST", Paths.CUSTOMER_BY_TOKEN, "customers.get_by_token", self._get_by_token),
+            ("GET", Paths.CUSTOMER, "customers.get", self._get_customer),
+            ("PUT", Paths.CUSTOMER, "customers.update", self._update),
+            ("POST", Paths.PAYMENT_TOKENS, "payment_tokens.create", self._create_token),
+            ("GET", Paths.PAYMENT_TOKENS, "payment_tokens.list", self._list_tokens),
+            ("DELETE", Paths.PAYMENT_TOKENS, "payment_tokens.delete", self._delete_token),
+            ("POST", Paths.PAYMENT_TOKEN_CHECK, "payment_tokens.check", self._check_token),
+            ("POST", Paths.ORDERS, "orders.create", self._create_order),
+            ("POST", Paths.ORDER_CHECK, "orders.get", self._get_order),
+        ]
+        for method, path, name, handler in api:
+            app.router.add_route(method, path, self._endpoint(name, handler))
+        app.router.add_get(_THREE_DS_PATH, self._challenge_page)
+        app.router.add_post(_THREE_DS_PATH, self._challenge_answer)
+        app.router.add_get(_PAY_PATH, self._pay_page)
+        app.router.add_post(_RESET_PATH, self._reset_endpoint)
+        return app
+
+    async def start(self) -> None:
+        """Start serving; sets :attr:`base_url`."""
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1]
+        self.base_url = f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Stop serving and close the database."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.state.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @classmethod
+    @contextmanager
+    def in_thread(cls, **kwargs: Any) -> Iterator[Emulator]:
+        """Run an emulator on its own event-loop thread, for blocking code and sync tests."""
+        loop = asyncio.new_event_loop()
+        emu = cls(**kwargs)
+        ready = threading.Event()
+        stop: asyncio.Event | None = None  # created on the emulator's loop
+        failure: list[BaseException] = []
+
+        async def main() -> None:
+            nonlocal stop
+            stop = asyncio.Event()
+            try:
+                await emu.start()
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                raise
+            ready.set()
+            await stop.wait()
+            await emu.stop()
+
+        thread = threading.Thread(
+            target=loop.run_until_complete, args=(main(),), name="wonder-emulator", daemon=True
+        )
+        thread.start()
+        ready.wait()
+        if failure:
+            thread.join()
+            loop.close()
+            raise failure[0]
+        try:
+            yield emu
+        finally:
+            assert stop is not None
+            loop.call_soon_threadsafe(stop.set)
+            thread.join()
+            loop.close()
+
+    # --- request handling -------------------------------------------------------------------
+
+    def _endpoint(
+        self, name: str, handler: Handler
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def endpoint(request: web.Request) -> web.StreamResponse:
+            self.requests[name] += 1
+            latency, fault = self.faults.draw(name)
+            if latency:
+                await asyncio.sleep(latency)
+            if fault is not None and fault.kind not in {"reset_after", "truncated"}:
+                return self._early_fault(request, fault.kind, fault.param)
+            body = await request.read()
+            try:
+                self._authenticate(request, body)
+                payload = json.loads(body) if body else {}
+                if not isinstance(payload, dict):
+                    raise _bad("request body must be a JSON object")
+                data, status = await handler(request, payload)
+            except _Reject as exc:
+                return web.json_response(error_envelope(exc.code, exc.message), status=exc.status)
+            except ValueError:
+                return web.json_response(error_envelope(400, "body is not valid JSON"), status=400)
+            text = json.dumps(ok_envelope(data))
+            if fault is not None and fault.kind == "reset_after":
+                return _reset(request)
+            if fault is not None and fault.kind == "truncated":
+                text = text[: len(text) // 2]
+            return web.Response(text=text, status=status, content_type="application/json")
+
+        return endpoint
+
+    def _early_fault(self, request: web.Request, kind: str, param: float | None) -> web.Response:
+        if kind == "reset":
+            return _reset(request)
+        if kind == "nonjson":
+            return web.Response(
+                text="<html><body>Bad gateway</body></html>", content_type="text/html"
+            )
+        status = int(kind)
+        headers = {"Retry-After": f"{param if param is not None else 1:g}"} if status == 429 else {}
+        envelope = error_envelope(status, "injected fault")
+        return web.json_response(envelope, status=status, headers=headers)
+
+    def _authenticate(self, request: web.Request, body: bytes) -> None:
+        headers = request.headers
+        credential = headers.get("Credential")
+        nonce = headers.get("Nonce")
+        signature = headers.get("Signature")
+        if not credential or not nonce or not signature or not _NONCE.match(nonce):
+            raise _Reject(401, "E000002", "Invalid Credential Format.")
+        try:
+            app_id, request_time, algorithm = parse_credential(credential)
+            sent_at = parse_request_time(request_time)
+        except ValueError:
+            raise _Reject(401, "E000002", "Invalid Credential Format.") from None
+        if algorithm != ALGORITHM:
+            raise _Reject(401, "E000002", "Invalid Credential Format.")
+        key = self._keys.get(app_id)
+        if key is None:
+            raise _Reject(403, "E000003", "Unknown AppID.")
+        if abs(dt.datetime.now(dt.UTC) - sent_at) > self.skew:
+            raise _Reject(401, "E000005", "Request time differs from server time by > 30 min.")
+        ok = verify_signature(
+            key,
+            credential=credential,
+            nonce=nonce,
+            signature=signature,
+            method=request.method,
+            uri=request.raw_path,
+            body=body,
+        )
+        if not ok:
+            raise _Reject(401, "E000004", "Invalid Signature.")
+
+    async def _reset_endpoint(self, _request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response(ok_envelope({"reset": True}))
+
+    # --- customers --------------------------------------------------------------------------
+
+    def _customer_view(self, customer: dict[str, Any]) -> dict[str, Any]:
+        view = dict(customer)
+        default = customer.get("default_payment_token")
+        token = self.state.tokens.get(default) if default else None
+        view["default_payment_token"] = self._token_view(token) if token else None
+        return view
+
+    def _customer_or_404(self, uuid: str) -> dict[str, Any]:
+        customer = self.state.customers.get(uuid)
+        if customer is None:
+            raise _Reject(404, 404, f"customer {uuid} not found")
+        return customer
+
+    def _check_customer_fields(self, fields: dict[str, Any], prefix: str, *, full: bool) -> None:
+        for key, max_len in _CUSTOMER_FIELDS:
+            _text(fields, key, prefix, required=full and key in {"name", "phone"}, max_len=max_len)
+        method = fields.get("default_payment_method")
+        if method and method not in DEFAULT_PAYMENT_METHODS:
+            raise _bad(f"{prefix}default_payment_method must be one of the documented values")
+        token = fields.get("default_payment_token")
+        if token and token not in self.state.tokens:
+            raise _bad(f"{prefix}default_payment_token is not a token of this customer")
+
+    async def _upsert(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        fields = body.get("customer")
+        if not isinstance(fields, dict):
+            raise _bad("customer is required")
+        ref = _text(fields, "reference_number", "customer.", required=True)
+        self._check_customer_fields(fields, "customer.", full=True)
+        uuid = self.state.by_ref.get(ref)
+        current = self.state.customers.get(uuid) if uuid else None
+        customer = (
+            dict(current) if current else {"uuid": str(uuidlib.uuid4()), "reference_number": ref}
+        )
+        for key, _ in _CUSTOMER_FIELDS:
+            if key in fields:
+                customer[key] = fields[key]
+        self.state.save_customer(customer)
+        return {"customer": self._customer_view(customer)}, 200
+
+    async def _update(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        customer = dict(self._customer_or_404(request.match_info["uuid"]))
+        ref = body.get("reference_number")
+        if ref is not None and ref != customer["reference_number"]:
+            raise _bad("reference_number cannot be changed")
+        self._check_customer_fields(body, "", full=False)
+        for key, _ in _CUSTOMER_FIELDS:
+            # As the Put Customer page says: an empty name/email/phone leaves it unchanged.
+            if body.get(key) not in (None, "") or (
+                key.startswith("default_") and key in body and body[key] == ""
+            ):
+                customer[key] = body[key] or None
+        self.state.save_customer(customer)
+        return {"customer": self._customer_view(customer)}, 200
+
+    async def _get_customer(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        return {"customer": self._customer_view(customer)}, 200
+
+    async def _get_by_ref(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        ref = request.match_info["ref"]
+        uuid = self.state.by_ref.get(ref)
+        if uuid is None:
+            raise _Reject(404, 404, f"no customer with reference_number {ref!r}")
+        return {"customer": self._customer_view(self.state.customers[uuid])}, 200
+
+    async def _get_by_token(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        token = self.state.tokens.get(_text(body, "token", "", required=True))
+        if token is None:
+            raise _Reject(404, 404, "no customer has this token")
+        customer = self._customer_or_404(token["customer_uuid"])
+        return {"customer": self._customer_view(customer)}, 200
+
+    async def _list_customers(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        try:
+            limit = int(request.query.get("limit", "20"))
+            offset = int(request.query.get("offset", "0"))
+        except ValueError:
+            raise _bad("limit and offset must be integers") from None
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise _bad("limit must be 1..1000 and offset >= 0")
+        source = request.query.get("linked_source_type")
+        if source is not None and source not in {"User", "Store"}:
+            raise _bad("linked_source_type must be User or Store")
+        customers = list(self.state.customers.values())[offset : offset + limit]
+        return {"customers": [self._customer_view(c) for c in customers]}, 200
+
+    # --- payment tokens ---------------------------------------------------------------------
+
+    def _token_view(self, token: dict[str, Any]) -> dict[str, Any]:
+        view = {k: v for k, v in token.items() if k not in {"customer_uuid", "return_urls"}}
+        customer = self.state.customers.get(token["customer_uuid"], {})
+        view["default"] = customer.get("default_payment_token") == token["token"]
+        return view
+
+    def _token_or_404(self, customer_uuid: str, token: str) -> dict[str, Any]:
+        record = self.state.tokens.get(token)
+        if record is None or record["customer_uuid"] != customer_uuid:
+            raise _Reject(404, 404, "payment token not found")
+        return record
+
+    async def _create_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        card = body.get("card")
+        if not isinstance(card, dict):
+            raise _bad("card is required")
+        number = _text(card, "number", "card.", required=True, max_len=19)
+        if not number.isdigit() or not 12 <= len(number) <= 19 or not _luhn(number):
+            raise _bad("card.number is not a valid card number")
+        month = _text(card, "exp_month", "card.", required=True, max_len=2)
+        year = _text(card, "exp_year", "card.", required=True, max_len=4)
+        if not (month.isdigit() and year.isdigit() and 1 <= int(month) <= 12):
+            raise _bad("card.exp_month/exp_year are not a valid expiry")
+        holder = _text(card, "holder_name", "card.", required=True)
+        three_ds = card.get("3ds")
+        if not isinstance(three_ds, dict):
+            raise _bad("card.3ds is required")
+        ok_url = _text(three_ds, "success_return_url", "card.3ds.", required=True, max_len=2048)
+        fail_url = _text(three_ds, "fail_return_url", "card.3ds.", required=True, max_len=2048)
+        if card.get("transaction_type") not in TRANSACTION_TYPES:
+            raise _bad("card.transaction_type must be one of the TransactionTypeEnum values")
+        address = card.get("billing_address") or {}
+        country = address.get("country_code") if isinstance(address, dict) else None
+        if country is not None and not re.fullmatch(r"[A-Z]{3}", str(country)):
+            raise _bad("card.billing_address.country_code must be ISO 3166 alpha-3")
+        token_id = str(uuidlib.uuid4())
+        verify_uuid = str(uuidlib.uuid4())
+        record: dict[str, Any] = {
+            "token_type": "CreditCard",
+            "token": token_id,
+            "state": "pending",
+            "verify_uuid": verify_uuid,
+            "verify_url": None,
+            "error_code": None,
+            "error_msg": None,
+            "credit_card": {
+                "number": mask_card_number(number),  # the full number is never stored
+                "exp_month": month.zfill(2),
+                "exp_year": year,
+                "holder_name": holder,
+                "brand": _brand(number),
+                "billing_currency": "HKD",
+            },
+            "customer_uuid": customer["uuid"],
+            "return_urls": [ok_url, fail_url],
+        }
+        if number == FRICTIONLESS_CARD:
+            record["state"] = "success"
+        elif number == DECLINED_CARD:
+            record.update(state="failed", error_code="E200003", error_msg="Card declined by issuer")
+        else:
+            base = f"{request.scheme}://{request.host}"
+            record["verify_url"] = base + _THREE_DS_PATH.format(verify_uuid=verify_uuid)
+        self.state.save_token(record)
+        if record["state"] == "success":
+            self._maybe_default(customer, token_id)
+        return {"payment_token": self._token_view(record)}, 200
+
+    def _maybe_default(self, customer: dict[str, Any], token_id: str) -> None:
+        current = customer.get("default_payment_token")
+        if not current or current not in self.state.tokens:
+            self.state.save_customer({**customer, "default_payment_token": token_id})
+
+    async def _check_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        wanted = body.get("payment_token")
+        if not isinstance(wanted, dict):
+            raise _bad("payment_token is required")
+        token_id = _text(wanted, "token", "payment_token.", required=True)
+        record = self._token_or_404(request.match_info["uuid"], token_id)
+        verify_uuid = wanted.get("verify_uuid")
+        if verify_uuid is not None and verify_uuid != record["verify_uuid"]:
+            raise _bad("payment_token.verify_uuid does not match the token")
+        return {"payment_token": self._token_view(record)}, 200
+
+    async def _list_tokens(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        wanted = request.query.get("token_type")
+        types = set(wanted.split(",")) if wanted else None
+        if types and "Gateway" in types:
+            types.add("CreditCard")
+        tokens = [
+            self._token_view(t)
+            for t in self.state.tokens.values()
+            if t["customer_uuid"] == customer["uuid"]
+            and (types is None or t["token_type"] in types)
+        ]
+        return {"payment_tokens": tokens}, 200
+
+    async def _delete_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        token_id = _text(body, "token", "", required=True)
+        self._token_or_404(customer["uuid"], token_id)
+        self.state.delete_token(token_id)
+        if customer.get("default_payment_token") == token_id:
+            self.state.save_customer({**customer, "default_payment_token": None})
+        return {"success": True}, 200
+
+    # --- 3-D Secure pages -------------------------------------------------------------------
+
+    def _pending_by_verify(self, verify_uuid: str) -> dict[str, Any]:
+        for token in self.state.tokens.values():
+            if token["verify_uuid"] == verify_uuid:
+                return token
+        raise web.HTTPNotFound(text="no such 3-D Secure challenge")
+
+    async def _challenge_page(self, request: web.Request) -> web.Response:
+        token = self._pending_by_verify(request.match_info["verify_uuid"])
+        card = token["credit_card"]
+        state = html.escape(token["state"])
+        page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>3-D Secure (Wonder emulator)</title></head>
+<body style="font-family: sans-serif; max-width: 28em; margin: 3em auto">
+<h1>3-D Secure</h1>
+<p>Card {html.escape(card["number"])} ({html.escape(card["brand"])}), {
+            html.escape(card["holder_name"])
+        }.</p>
+<p>Token state: <b>{state}</b></p>
+<form method="post"><input type="hidden" name="result" value="success">
+<button type="submit">Approve</button></form>
+<form method="post"><input type="hidden" name="result" value="failed">
+<button type="submit">Decline</button></form>
+</body></html>"""
+        return web.Response(text=page, content_type="text/html")
+
+    async def _challenge_answer(self, request: web.Request) -> web.Response:
+        token = self._pending_by_verify(request.match_info["verify_uuid"])
+        form = await request.post()
+        result = form.get("result")
+        if result not in {"success", "failed"}:
+            raise web.HTTPBadRequest(text="result must be success or failed")
+        ok_url, fail_url = token["return_urls"]
+        if token["state"] == "pending":
+            updated = dict(token)
+            if result == "success":
+                updated.update(state="success", verify_url=None)
+            else:
+                updated.update(
+                    state="failed",
+                    verify_url=None,
+                    error_code="E200002",
+                    error_msg="3-D Secure verification failed",
+                )
+            self.state.save_token(updated)
+            customer = self.state.customers.get(token["customer_uuid"])
+            if result == "success" and customer is not None:
+                self._maybe_default(customer, token["token"])
+        raise web.HTTPSeeOther(ok_url if result == "success" else fail_url)
+
+    # --- orders and echo --------------------------------------------------------------------
+
+    async def _create_order(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        order_in = body.get("order")
+        if not isinstance(order_in, dict):
+            raise _bad("order is required")
+        ref = _text(order_in, "reference_number", "order.", required=True)
+        fee = _text(order_in, "charge_fee", "order.", required=True, max_len=32)
+        currency = _text(order_in, "currency", "order.", required=True, max_len=3)
+        if not re.fullmatch(r"\d+(\.\d{1,2})?", fee):
+            raise _bad("order.charge_fee must be an amount like 21.00")
+        customer_uuid = body.get("customer_uuid")
+        if customer_uuid is not None:
+            self._customer_or_404(str(customer_uuid))
+        if ref in self.state.order_by_ref:
+            raise _bad("order.reference_number already exists")
+        number = f"{len(self.state.orders) + 1:06d}{uuidlib.uuid4().hex[:8]}"
+        order = {
+            **{k: v for k, v in order_in.items() if k not in {"charge_fee", "currency"}},
+            "number": number,
+            "reference_number": ref,
+            "charge_fee": fee,
+            "currency": currency,
+            "customer_uuid": customer_uuid,
+            "state": "invoiced",
+            "correspondence_state": "unpaid",
+        }
+        self.state.save_order(order)
+        data: dict[str, Any] = {"order": order}
+        if request.query.get("with_payment_link") == "true":
+            base = f"{request.scheme}://{request.host}"
+            data["payment_link"] = base + _PAY_PATH.format(number=number)
+        return data, 200
+
+    async def _get_order(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        wanted = body.get("order")
+        if not isinstance(wanted, dict):
+            raise _bad("order is required")
+        number = wanted.get("number") or self.state.order_by_ref.get(
+            str(wanted.get("reference_number"))
+        )
+        order = self.state.orders.get(str(number))
+        if order is None:
+            raise _Reject(404, 404, "order not found")
+        return {"order": order}, 200
+
+    async def _pay_page(self, request: web.Request) -> web.Response:
+        order = self.state.orders.get(request.match_info["number"])
+        if order is None:
+            raise web.HTTPNotFound(text="no such order")
+        text = f"Pay {order['charge_fee']} {order['currency']} for order {order['number']}"
+        return web.Response(text=html.escape(text), content_type="text/html")
+
+    async def _echo(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        return {"message": body.get("message")}, 200
+
+
+def _reset(request: web.Request) -> web.Response:
+    """Abort the connection with a TCP RST, as a crashed proxy would."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    return web.Response(status=500)
