@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -48,6 +49,14 @@ def verify(
     return True
 
 
+@functools.lru_cache(maxsize=8)
+def _load(pem: bytes) -> rsa.RSAPrivateKey:
+    # Loading checks the key's consistency (tens of ms); tests sign thousands of requests.
+    key = serialization.load_pem_private_key(pem, None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
 def sign_headers(
     app_id: str,
     private_key_pem: str | bytes,
@@ -58,10 +67,7 @@ def sign_headers(
     now: dt.datetime | None = None,
 ) -> dict[str, str]:
     """Build signed request headers the way any client written from the docs would."""
-    key = serialization.load_pem_private_key(
-        private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem, None
-    )
-    assert isinstance(key, rsa.RSAPrivateKey)
+    key = _load(private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem)
     when = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
     nonce = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
     credential = f"{app_id}/{when}/Wonder-RSA-SHA256"
