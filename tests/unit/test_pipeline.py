@@ -239,3 +239,51 @@ async def test_closed_client_raises_clearly(key_pair: KeyPair) -> None:
     await wonder.close()
     with pytest.raises(Exception, match="closed"):
         await wonder.customers.get("c-1")
+
+
+@pytest.mark.anyio
+async def test_429_pauses_the_whole_client(server: tuple[Scripted, str], key_pair: KeyPair) -> None:
+    """After one 429 with Retry-After: 1, no request of any task is sent for about a second."""
+    import asyncio
+
+    scripted, url = server
+    scripted.script = [(429, {"code": 429, "message": "slow"}, {"Retry-After": "1"})]
+    async with _client(key_pair, url) as wonder:
+        first = asyncio.create_task(wonder.customers.get("c-0"))
+        await asyncio.sleep(0.2)  # the 429 has arrived and the pause is on
+        await asyncio.gather(first, *(wonder.customers.get(f"c-{i}") for i in range(1, 10)))
+    limited_at = scripted.seen[0]["at"]
+    later = [s["at"] - limited_at for s in scripted.seen[1:]]
+    assert len(later) == 10
+    assert min(later) >= 0.9
+
+
+@pytest.mark.anyio
+async def test_cancellation_leaves_the_pool_healthy(key_pair: KeyPair) -> None:
+    """Cancelling in-flight calls (task cancel and anyio scope) leaves the client usable."""
+    import asyncio
+
+    import anyio
+
+    gate = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path.endswith("/slow"):
+            await gate.wait()
+        return web.json_response({**OK, "data": {"customer": {"uuid": "c-1"}}})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    async with TestServer(app, host="127.0.0.1") as srv:
+        url = str(srv.make_url("")).rstrip("/")
+        async with _client(key_pair, url) as wonder:
+            tasks = [asyncio.create_task(wonder.customers.get("slow")) for _ in range(5)]
+            await asyncio.sleep(0.1)
+            for task in tasks:
+                task.cancel()
+            with anyio.move_on_after(0.1):
+                await wonder.customers.get("slow")
+            gate.set()
+            results = await asyncio.gather(*(wonder.customers.get("fast") for _ in range(20)))
+            assert {c.uuid for c in results} == {"c-1"}
+            assert wonder._shared.inflight == 0
