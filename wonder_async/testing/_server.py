@@ -28,13 +28,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final, Self
 
+import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from yarl import URL
 
 from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_number
 from .._signing import (
     ALGORITHM,
+    Signer,
     load_public_key,
     parse_credential,
     parse_request_time,
@@ -72,8 +75,12 @@ def _bad(message: str) -> _Reject:
 
 
 @cache
-def generate_key_pair() -> tuple[str, str]:
-    """Return ``(private_pem, public_pem)`` of an RSA-2048 pair, made once per process."""
+def generate_key_pair(purpose: str = "app") -> tuple[str, str]:
+    """Return ``(private_pem, public_pem)`` of an RSA-2048 pair, made once per process.
+
+    :param purpose: one pair per purpose (``app`` for request signing, ``webhook`` for
+        the gateway's own webhook key).
+    """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -180,6 +187,16 @@ class Emulator:
         self.register_app(self.app_id, self.public_key_pem)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        #: Wonder's own key pair: webhooks are signed with the private half; merchants verify
+        #: them with ``webhook_public_key_pem`` (the portal's "Webhook Public Key").
+        self.webhook_private_key_pem, self.webhook_public_key_pem = generate_key_pair("webhook")
+        self._webhook_signer = Signer(self.app_id, self.webhook_private_key_pem)
+        #: Seconds between webhook delivery attempts; the gateway retries 15 times in 24 h.
+        self.webhook_retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
+        #: Every webhook delivery attempt: ``{"action", "url", "status", "attempt"}``.
+        self.webhook_log: list[dict[str, Any]] = []
+        self._webhook_session: aiohttp.ClientSession | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -227,6 +244,7 @@ class Emulator:
         app.router.add_get(_THREE_DS_PATH, self._challenge_page)
         app.router.add_post(_THREE_DS_PATH, self._challenge_answer)
         app.router.add_get(_PAY_PATH, self._pay_page)
+        app.router.add_post(_PAY_PATH, self._pay)
         app.router.add_post(_RESET_PATH, self._reset_endpoint)
         return app
 
@@ -244,6 +262,13 @@ class Emulator:
 
     async def stop(self) -> None:
         """Stop serving and close the database."""
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.wait(self._background)
+        if self._webhook_session is not None:
+            await self._webhook_session.close()
+            self._webhook_session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -653,6 +678,7 @@ class Emulator:
             "correspondence_state": "unpaid",
         }
         self.state.save_order(order)
+        self._notify("order.created", order)
         data: dict[str, Any] = {"order": order}
         if request.query.get("with_payment_link") == "true":
             base = f"{request.scheme}://{request.host}"
@@ -675,8 +701,68 @@ class Emulator:
         order = self.state.orders.get(request.match_info["number"])
         if order is None:
             raise web.HTTPNotFound(text="no such order")
-        text = f"Pay {order['charge_fee']} {order['currency']} for order {order['number']}"
-        return web.Response(text=html.escape(text), content_type="text/html")
+        text = html.escape(f"Pay {order['charge_fee']} {order['currency']} for {order['number']}")
+        page = f'<p>{text}</p><form method="post"><button type="submit">Pay</button></form>'
+        return web.Response(text=page, content_type="text/html")
+
+    # --- webhooks -----------------------------------------------------------------------------
+
+    def _notify(self, action: str, order: dict[str, Any]) -> None:
+        """Deliver ``action`` for ``order`` to its callback_url in the background, if any."""
+        url = order.get("callback_url")
+        if not url:
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver(action, str(url), order))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def wait_for_webhooks(self) -> None:
+        """Wait until every webhook scheduled so far was delivered or given up on."""
+        while self._background:
+            await asyncio.wait(list(self._background))
+
+    async def _deliver(self, action: str, url: str, order: dict[str, Any]) -> None:
+        target = URL(url)
+        uri = target.raw_path_qs
+        body = json.dumps(order).encode()
+        if self._webhook_session is None:
+            self._webhook_session = aiohttp.ClientSession()
+        for attempt, delay in enumerate((0.0, *self.webhook_retry_delays), start=1):
+            await asyncio.sleep(delay)
+            headers = self._webhook_signer.sign("POST", uri, body)
+            headers.update({"Content-Type": "application/json", "X-Action": action})
+            status: int | str
+            try:
+                async with self._webhook_session.post(
+                    target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+                ) as resp:
+                    status = resp.status
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                status = type(exc).__name__
+            self.webhook_log.append(
+                {"action": action, "url": url, "status": status, "attempt": attempt}
+            )
+            # 2xx: delivered; 4xx: the merchant refused it, not resent (older docs' rule).
+            if isinstance(status, int) and status < 500:
+                return
+
+    async def _pay(self, request: web.Request) -> web.Response:
+        order = self.state.orders.get(request.match_info["number"])
+        if order is None:
+            raise web.HTTPNotFound(text="no such order")
+        if order["correspondence_state"] != "paid":
+            order = {**order, "state": "completed", "correspondence_state": "paid"}
+            self.state.save_order(order)
+            self._notify("order.paid", order)
+        return web.Response(text="Paid.", content_type="text/html")
+
+    async def pay_order(self, number: str) -> None:
+        """Mark an order paid, as if its payment link was used, and send ``order.paid``."""
+        order = self.state.orders[number]
+        if order["correspondence_state"] != "paid":
+            order = {**order, "state": "completed", "correspondence_state": "paid"}
+            self.state.save_order(order)
+            self._notify("order.paid", order)
 
     async def _echo(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         return {"message": body.get("message")}, 200
