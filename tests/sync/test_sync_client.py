@@ -92,17 +92,27 @@ def test_every_resource_method(wonder: WonderClient) -> None:
 
 
 def test_sixteen_threads_share_one_client(wonder_emulator_thread: Any) -> None:
-    """16 threads x 60 calls on one client: no error, and no thread left behind after close."""
+    """16 threads x 1,000 calls on one client: no error, no thread or socket left after close."""
     emu = wonder_emulator_thread
-    before = _threads()
+    before_threads = _threads()
+    before_fds = len(os.listdir("/proc/self/fd"))
     with WonderClient(
         app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
     ) as client:
 
         def work(n: int) -> set[str]:
             uuids = set()
-            for i in range(60):
-                c = client.customers.upsert(reference_number=f"t-{i % 20}", name=f"{n}", phone="1")
+            for i in range(1000):
+                if i % 10:
+                    c = client.customers.get_by_reference(f"t-{i % 20}") if i > 20 else None
+                    if c is None:
+                        c = client.customers.upsert(
+                            reference_number=f"t-{i % 20}", name="N", phone="1"
+                        )
+                else:
+                    c = client.customers.upsert(
+                        reference_number=f"t-{i % 20}", name=f"{n}", phone="1"
+                    )
                 uuids.add(c.uuid or "")
             return uuids
 
@@ -110,7 +120,8 @@ def test_sixteen_threads_share_one_client(wonder_emulator_thread: Any) -> None:
             results = list(pool.map(work, range(16)))
     assert len(set().union(*results)) == 20
     gc.collect()
-    assert _threads() <= before
+    assert _threads() <= before_threads
+    assert len(os.listdir("/proc/self/fd")) <= before_fds
 
 
 def test_inside_running_loop_raises_clear_error(wonder: WonderClient) -> None:
