@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.independent_signing import verify
 from wonder_async import WonderClient
+from wonder_async.webhooks import WebhookVerifier
 
 
 @pytest.mark.anyio
@@ -51,4 +52,11 @@ async def test_order_webhooks_are_signed_and_retried(wonder_emulator: Any) -> No
         assert verify(key, r["headers"], "POST", r["uri"], r["body"])
         assert not verify(key, r["headers"], "POST", "/hooks/wonder", r["body"])
     assert [e["status"] for e in wonder_emulator.webhook_log] == [503, 200, 200]
+    verifier = WebhookVerifier(
+        wonder_emulator.webhook_public_key_pem, app_id=wonder_emulator.app_id
+    )
+    events = [verifier.verify(r["body"], r["headers"], r["uri"]) for r in received]
+    assert [e.action for e in events] == ["order.created", "order.created", "order.paid"]
+    assert events[-1].correspondence_state == "paid"
+    assert events[-1].order.number == order.number
     assert b'"correspondence_state": "paid"' in received[-1]["body"]

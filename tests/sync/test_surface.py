@@ -81,3 +81,13 @@ def test_generated_resources_are_up_to_date() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_webhooks_are_the_same_objects() -> None:
+    """wonder_sync.webhooks re-exports wonder_async.webhooks' objects, nothing of its own."""
+    import wonder_async.webhooks as a
+    import wonder_sync.webhooks as s
+
+    assert sorted(a.__all__) == sorted(s.__all__)
+    for name in a.__all__:
+        assert getattr(a, name) is getattr(s, name)
