@@ -57,7 +57,16 @@ def _structure_token(value: Any, cls: type[Any]) -> PaymentToken:
 
 
 converter.register_structure_hook(PaymentToken, _structure_token)
-converter.register_structure_hook(str, lambda v, _t: v if isinstance(v, str) else str(v))
+
+
+def _as_str(value: Any, _type: Any) -> str | None:
+    # Lenient: numbers the gateway sends where strings are documented become strings.
+    return value if value is None or type(value) is str else str(value)
+
+
+# One hook call per optional text field instead of cattrs' generic Optional handling plus a
+# str hook: response structuring is on the event loop's hot path.
+converter.register_structure_hook_func(lambda t: t in (str, str | None), _as_str)
 
 
 def structure(value: Any, cls: type[T]) -> T:

@@ -10,9 +10,13 @@ import attrs
 __all__ = ["Request", "dump_json"]
 
 
+# One encoder for every body: json.dumps with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dump_json(payload: Any) -> bytes:
     """Serialize a request body compactly; these exact bytes are signed and sent."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return _ENCODER.encode(payload).encode()
 
 
 @attrs.frozen

@@ -99,7 +99,8 @@ def decode_envelope(
     :class:`APIConnectionError` (truncated or garbled response), never a silent success.
     """
     try:
-        doc = json.loads(body) if body else None
+        # Decoding first skips json's encoding sniffing; UnicodeDecodeError is a ValueError.
+        doc = json.loads(body.decode()) if body else None
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
