@@ -220,7 +220,10 @@ async def _bulk_upsert(args: argparse.Namespace) -> int:
     if not args.resume and out_path.exists() and out_path.stat().st_size:
         print(f"wonder: {out_path} exists; pass --resume to continue it", file=sys.stderr)
         return 2
-    total = _count_lines(path) // shards if sys.stderr.isatty() else None
+    total = None
+    if sys.stderr.isatty():  # a bar with an ETA needs the row count: one fast pass over bytes
+        header = 0 if path.suffix.lower() in {".jsonl", ".ndjson", ".json"} else 1
+        total = max(_count_lines(path) - header, 0) // shards
     progress = _Progress(total)
     ok = failed = skipped = 0
     in_flight: dict[int, int] = {}
