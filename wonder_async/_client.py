@@ -335,7 +335,6 @@ class WonderClient:
                             attempts=attempt - 1,
                         )
                     await asyncio.sleep(pause)
-                remaining = deadline - time.monotonic()
                 headers = (
                     request.signed
                     if attempt == 1 and request.signed is not None
@@ -343,6 +342,14 @@ class WonderClient:
                 )
                 request_id = headers["X-Request-ID"]
                 started = time.monotonic()
+                remaining = deadline - started
+                if remaining <= 0:  # signing or the pause ate the budget: never overrun it
+                    raise APITimeoutError(
+                        f"the call's {opts.timeout:g}s deadline passed before attempt {attempt}",
+                        sent=attempt > 1,
+                        request_id=request_id,
+                        attempts=attempt - 1,
+                    )
                 try:
                     status, body, resp_headers = await shared.transport.send(
                         request.method,
