@@ -747,13 +747,9 @@ class Emulator:
                 return
 
     async def _pay(self, request: web.Request) -> web.Response:
-        order = self.state.orders.get(request.match_info["number"])
-        if order is None:
+        if request.match_info["number"] not in self.state.orders:
             raise web.HTTPNotFound(text="no such order")
-        if order["correspondence_state"] != "paid":
-            order = {**order, "state": "completed", "correspondence_state": "paid"}
-            self.state.save_order(order)
-            self._notify("order.paid", order)
+        await self.pay_order(request.match_info["number"])
         return web.Response(text="Paid.", content_type="text/html")
 
     async def pay_order(self, number: str) -> None:
