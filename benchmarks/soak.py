@@ -29,13 +29,13 @@ from wonder_async.testing import Emulator, parse_faults
 DEFAULT_FAULTS = (
     "*:latency=0.04@20ms,reset=0.03,reset_after=0.03,500=0.03,503=0.03,429=0.03@0.2,truncated=0.03"
 )
-TIMEOUT = 15.0
+TIMEOUT = 15.0  # per-call deadline; --timeout changes it
 # Scheduling slack on a loaded 2-core machine: a call "overruns" only beyond deadline + this.
 SLACK = 0.25
 
 
 async def _upserts(
-    wonder: WonderClient, count: int, concurrency: int, stats: Counter[str]
+    wonder: WonderClient, count: int, concurrency: int, stats: Counter[str], timeout: float
 ) -> dict[str, set[str]]:
     seen: dict[str, set[str]] = {}
     sem = asyncio.Semaphore(concurrency)
@@ -52,7 +52,7 @@ async def _upserts(
                 stats[f"upsert failed: {type(exc).__name__}"] += 1
                 return
             finally:
-                if time.monotonic() - started > TIMEOUT + SLACK:
+                if time.monotonic() - started > timeout + SLACK:
                     stats["deadline overruns"] += 1
             stats["upserts ok"] += 1
             seen.setdefault(ref, set()).add(customer.uuid or "")
@@ -97,7 +97,14 @@ async def _bindings(
 
 
 async def run_soak(
-    *, upserts: int, bindings: int, concurrency: int, faults: str, seed: int
+    *,
+    upserts: int,
+    bindings: int,
+    concurrency: int,
+    faults: str,
+    seed: int,
+    timeout: float = TIMEOUT,
+    max_retries: int = 8,
 ) -> dict[str, Any]:
     """Run the soak and return its figures."""
     stats: Counter[str] = Counter()
@@ -108,12 +115,12 @@ async def run_soak(
             app_id=emu.app_id,
             private_key=emu.private_key_pem,
             base_url=emu.base_url,
-            timeout=TIMEOUT,
-            attempt_timeout=2.0,
-            max_retries=8,
+            timeout=timeout,
+            attempt_timeout=min(2.0, timeout),
+            max_retries=max_retries,
         ) as wonder:
             started = time.monotonic()
-            seen = await _upserts(wonder, upserts, concurrency, stats)
+            seen = await _upserts(wonder, upserts, concurrency, stats, timeout)
             customer_uuids = await _bindings(wonder, bindings, concurrency, stats)
             elapsed = time.monotonic() - started
         emu.faults.clear()
@@ -149,6 +156,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--faults", default=DEFAULT_FAULTS, help="emulator fault spec")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=TIMEOUT, help="per-call deadline, s")
+    parser.add_argument("--max-retries", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     figures = asyncio.run(
@@ -158,6 +167,8 @@ def main() -> int:
             concurrency=args.concurrency,
             faults=args.faults,
             seed=args.seed,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
         )
     )
     if args.json:
