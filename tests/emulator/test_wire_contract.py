@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,54 +19,11 @@ import aiohttp
 import pytest
 
 from tests.conftest import make_key_pair
+from tests.emulator.conftest import API, RawClient, customer_body
 from tests.independent_signing import sign_headers
 from wonder_async.testing import Emulator, parse_faults
 
-API = "/svc/payment/api/v1/openapi"
-
-
-class RawClient:
-    """Signs with tests/independent_signing.py and speaks plain HTTP."""
-
-    def __init__(self, session: aiohttp.ClientSession, emu: Emulator, **over: Any) -> None:
-        self.session = session
-        self.base = emu.base_url
-        self.app_id = over.get("app_id", emu.app_id)
-        self.key = over.get("key", emu.private_key_pem)
-
-    async def call(
-        self,
-        method: str,
-        uri: str,
-        payload: Any = None,
-        *,
-        tamper: Any = None,
-        now: dt.datetime | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        body = b"" if payload is None else json.dumps(payload).encode()
-        signed = sign_headers(self.app_id, self.key, method, uri, body, now=now)
-        if headers is not None:
-            signed = headers
-        sent_uri, sent_body = (uri, body) if tamper is None else tamper(uri, body)
-        async with self.session.request(
-            method, self.base + sent_uri, data=sent_body or None, headers=signed
-        ) as resp:
-            text = await resp.text()
-            try:
-                return resp.status, json.loads(text)
-            except ValueError:
-                return resp.status, text
-
-
-@pytest.fixture
-async def raw(wonder_emulator: Emulator) -> AsyncIterator[RawClient]:
-    async with aiohttp.ClientSession() as session:
-        yield RawClient(session, wonder_emulator)
-
-
-def _customer(ref: str, **kw: Any) -> dict[str, Any]:
-    return {"customer": {"reference_number": ref, "name": "Tai Man", "phone": "1", **kw}}
+_customer = customer_body
 
 
 @pytest.mark.anyio

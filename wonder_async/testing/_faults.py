@@ -7,21 +7,38 @@ Spec grammar (``wonder emulator --faults SPEC``)::
     ITEM  := KIND "=" RATE ["@" PARAM]          a fault with probability RATE (0..1)
            | "script=" KIND ["@" PARAM] ("|" KIND ["@" PARAM])*   exact sequence, then none
 
-ROUTE is a route name (``customers.upsert``, ``payment_tokens.create``, ``echo`` ...) or ``*``
-for every route. KIND is one of:
+ROUTE is a route name from :data:`ROUTES` (``customers.upsert``, ``payment_tokens.create``,
+``echo`` ...) or ``*`` for every route. PARAM is a duration (``50ms``, ``0.05``, ``2s``).
+KIND is one of:
 
-=============  ====================================================================
-``latency``    add PARAM of delay (``50ms`` or ``0.05``), then answer normally
-``reset``      reset the connection before processing (nothing happened)
-``reset_after``  process the request, then reset instead of answering (write happened)
-``500`` ``502`` ``503``  answer that status before processing
-``429``        answer 429 with ``Retry-After: PARAM`` seconds (default 1) before processing
-``truncated``  process, then answer with the JSON body cut in half
-``nonjson``    answer 200 with an HTML body before processing
-``ok``         (scripts only) no fault for this request
-=============  ====================================================================
+``latency``
+    add PARAM of delay (default 50ms), then answer normally
+``reset`` (alias ``reset_before``)
+    reset the TCP connection before processing: nothing happened
+``reset_after``
+    process the request, then reset instead of answering: the write happened, the answer
+    is lost
+``500`` ``502`` ``503``
+    answer that status (error envelope) before processing
+``429``
+    answer 429 with ``Retry-After: PARAM`` seconds (default 1; a fraction such as ``0.2``
+    is sent as written, which keeps tests fast) before processing
+``truncated``
+    process, then answer with the JSON body cut in half (the write happened)
+``nonjson``
+    answer 200 with an HTML body before processing
+``ok``
+    (scripts only) no fault for this request
 
-Example: ``*:503=0.05,429=0.02@1,latency=0.1@50ms;payment_tokens.create:reset_after=0.1``.
+Rules of one route and of ``*`` are drawn independently for each request; the longest drawn
+latency applies, plus at most one other fault (the first drawn). A route with a script left
+uses the script instead of its rate rules. ``Emulator.stats`` counts requests per route and
+faults per kind.
+
+Examples::
+
+    *:reset=0.05,503=0.05,429=0.02,latency=0.1@50ms;payment_tokens.create:500=0.1
+    customers.upsert:script=503|429@2|reset_after|ok
 """
 
 from __future__ import annotations
@@ -32,7 +49,24 @@ from typing import Final
 
 import attrs
 
-__all__ = ["KINDS", "Fault", "FaultPlan", "parse_faults"]
+__all__ = ["KINDS", "ROUTES", "Fault", "FaultPlan", "parse_faults"]
+
+#: Route names for fault rules and request counters, one per API operation.
+ROUTES: Final = (
+    "echo",
+    "customers.upsert",
+    "customers.list",
+    "customers.get",
+    "customers.get_by_reference",
+    "customers.get_by_token",
+    "customers.update",
+    "payment_tokens.create",
+    "payment_tokens.list",
+    "payment_tokens.check",
+    "payment_tokens.delete",
+    "orders.create",
+    "orders.get",
+)
 
 KINDS: Final = frozenset(
     {"latency", "reset", "reset_after", "500", "502", "503", "429", "truncated", "nonjson", "ok"}
@@ -52,13 +86,18 @@ def _param(text: str | None) -> float | None:
     if text is None or text == "":
         return None
     text = text.strip()
-    if text.endswith("ms"):
-        return float(text[:-2]) / 1000
-    return float(text.removesuffix("s"))
+    value = float(text[:-2]) / 1000 if text.endswith("ms") else float(text.removesuffix("s"))
+    if not value >= 0:  # also rejects nan
+        raise ValueError(f"parameter {text!r} must be a duration >= 0")
+    return value
+
+
+_ALIASES: Final = {"reset_before": "reset"}
 
 
 def _fault(text: str, rate: float = 1.0) -> Fault:
     kind, _, param = text.strip().partition("@")
+    kind = _ALIASES.get(kind, kind)
     if kind not in KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(sorted(KINDS))}")
     return Fault(kind, rate, _param(param))
@@ -77,8 +116,12 @@ class FaultPlan:
         """Inject ``kind`` on ``route`` (or ``*``) with probability ``rate``."""
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be within 0..1")
+        if kind == "ok":
+            raise ValueError("ok is for scripts only")
         fault = _fault(kind, rate)
-        self.rules.setdefault(route, []).append(attrs.evolve(fault, param=param))
+        if param is not None:
+            fault = attrs.evolve(fault, param=param)
+        self.rules.setdefault(route, []).append(fault)
 
     def script(self, route: str, kinds: list[str]) -> None:
         """Inject exactly these faults (``ok`` for none) on the next requests to ``route``."""
@@ -121,23 +164,28 @@ class FaultPlan:
 def parse_faults(spec: str, plan: FaultPlan | None = None) -> FaultPlan:
     """Parse a ``--faults`` spec (see the module docstring) into a plan.
 
+    :param spec: the text, e.g. ``*:503=0.05,latency=0.1@50ms;echo:script=429@2|ok``.
+    :param plan: add to this plan (e.g. ``emu.faults``) instead of a new one.
     :raises ValueError: naming the part of the spec that is wrong.
     """
     plan = plan if plan is not None else FaultPlan()
     for group in filter(None, (g.strip() for g in spec.split(";"))):
         route, sep, items = group.partition(":")
-        if not sep or not route.strip():
+        route = route.strip()
+        if not sep or not route:
             raise ValueError(f"fault group {group!r} must look like ROUTE:KIND=RATE,...")
+        if route != "*" and route not in ROUTES:
+            raise ValueError(f"unknown route {route!r}; known: *, {', '.join(ROUTES)}")
         for item in filter(None, (i.strip() for i in items.split(","))):
             key, eq, value = item.partition("=")
-            if not eq:
-                raise ValueError(f"fault item {item!r} must look like KIND=RATE[@PARAM]")
-            if key == "script":
-                plan.script(route.strip(), value.split("|"))
-                continue
-            rate, _, param = value.partition("@")
             try:
-                plan.add(route.strip(), key, float(rate), _param(param))
+                if not eq:
+                    raise ValueError("must look like KIND=RATE[@PARAM] or script=KIND|KIND...")
+                if key.strip() == "script":
+                    plan.script(route, value.split("|"))
+                    continue
+                rate, _, param = value.partition("@")
+                plan.add(route, key.strip(), float(rate), _param(param))
             except ValueError as exc:
                 raise ValueError(f"fault item {item!r}: {exc}") from None
     return plan

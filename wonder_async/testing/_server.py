@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import html
+import itertools
 import json
 import re
 import socket
@@ -38,13 +39,14 @@ from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_numb
 from .._signing import (
     ALGORITHM,
     Signer,
+    load_private_key,
     load_public_key,
     parse_credential,
     parse_request_time,
     verify_signature,
 )
 from .._wire import Paths, error_envelope, ok_envelope
-from ._faults import FaultPlan, parse_faults
+from ._faults import ROUTES, FaultPlan, parse_faults
 from ._state import State
 
 __all__ = ["Emulator", "generate_key_pair"]
@@ -53,9 +55,13 @@ MAX_SKEW: Final = dt.timedelta(minutes=30)
 FRICTIONLESS_CARD: Final = "4242424242424242"
 DECLINED_CARD: Final = "4000000000000002"
 _NONCE = re.compile(r"^[0-9A-Za-z]{16}$")
+#: Control endpoints for tests in any language; unsigned, like the 3-D Secure pages.
 _RESET_PATH: Final = "/__emulator/reset"
+_STATS_PATH: Final = "/__emulator/stats"
 _THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
 _PAY_PATH: Final = "/pay/{number}"
+#: Fault kinds that let the request be processed and spoil only the answer.
+_AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
 
 Handler = Callable[[web.Request, Any], Awaitable[tuple[dict[str, Any], int]]]
 
@@ -95,6 +101,12 @@ def generate_key_pair(purpose: str = "app") -> tuple[str, str]:
     return private_pem, public_pem
 
 
+def _public_pem(key: rsa.RSAPublicKey) -> str:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
 def _luhn(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -128,6 +140,19 @@ def _text(obj: dict[str, Any], key: str, prefix: str, *, required: bool, max_len
     return value
 
 
+#: Every key of a Customer object, in the order the gateway documents them.
+_CUSTOMER_KEYS: Final = (
+    "name",
+    "email",
+    "dial_code",
+    "phone",
+    "company_name",
+    "reference_number",
+    "default_payment_method",
+    "uuid",
+    "default_payment_token",
+)
+
 _CUSTOMER_FIELDS: Final = (
     ("name", 255),
     ("email", 255),
@@ -149,8 +174,11 @@ class Emulator:
     :param port: port, 0 for a free one.
     :param db: SQLite file; with it, data survives restarts.
     :param faults: a fault spec (see :mod:`wonder_async.testing._faults`) or plan.
-    :param app_id: the app to register; generated if omitted.
-    :param public_key: the app's public key (PEM, base64-of-PEM or path); generated if omitted.
+    :param app_id: the app to register; if omitted, the app already stored in ``db`` for this
+        key, else a new uuid.
+    :param public_key: the app's public key (PEM, base64-of-PEM or path).
+    :param private_key: the app's private key instead (PEM or path), kept as
+        :attr:`private_key_pem`; without either key a key pair made once per process is used.
     :param skew: accepted clock difference of a request's Credential time.
     """
 
@@ -163,8 +191,11 @@ class Emulator:
         faults: str | FaultPlan | None = None,
         app_id: str | None = None,
         public_key: str | bytes | Path | None = None,
+        private_key: str | bytes | Path | None = None,
         skew: dt.timedelta = MAX_SKEW,
     ) -> None:
+        if public_key is not None and private_key is not None:
+            raise ValueError("give public_key or private_key, not both")
         self.host = host
         self.port = port
         self.skew = skew
@@ -172,19 +203,33 @@ class Emulator:
         self.faults = parse_faults(faults) if isinstance(faults, str) else faults or FaultPlan()
         self.requests: Counter[str] = Counter()
         self._keys: dict[str, rsa.RSAPublicKey] = {}
-        if public_key is None:
-            self.private_key_pem: str | None
-            self.private_key_pem, self.public_key_pem = generate_key_pair()
-        else:
-            self.private_key_pem = None
-            pub = load_public_key(public_key)
-            self.public_key_pem = pub.public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            ).decode()
-        self.app_id = app_id or str(uuidlib.uuid4())
-        for known, pem in self.state.apps.items():
-            self._keys[known] = load_public_key(pem)
-        self.register_app(self.app_id, self.public_key_pem)
+        #: The app's private key PEM, or ``None`` when only its public key was given.
+        self.private_key_pem: str | None
+        try:
+            if private_key is not None:
+                secret = load_private_key(private_key)
+                self.private_key_pem = secret.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode()
+                self.public_key_pem = _public_pem(secret.public_key())
+            elif public_key is not None:
+                self.private_key_pem = None
+                self.public_key_pem = _public_pem(load_public_key(public_key))
+            else:
+                self.private_key_pem, self.public_key_pem = generate_key_pair()
+            for known, pem in self.state.apps.items():
+                self._keys[known] = load_public_key(pem)
+            if app_id is None:
+                # Restarting on the same database with the same key keeps the same app id.
+                known_ids = (k for k, v in self.state.apps.items() if v == self.public_key_pem)
+                app_id = next(known_ids, None) or str(uuidlib.uuid4())
+            self.app_id = app_id
+            self.register_app(self.app_id, self.public_key_pem)
+        except BaseException:
+            self.state.close()
+            raise
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         #: Wonder's own key pair: webhooks are signed with the private half; merchants verify
@@ -204,10 +249,7 @@ class Emulator:
         """Accept requests signed for ``app_id`` with the private half of ``public_key``."""
         key = load_public_key(public_key)
         self._keys[app_id] = key
-        pem = key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
-        self.state.save_app(app_id, pem)
+        self.state.save_app(app_id, _public_pem(key))
 
     def reset(self) -> None:
         """Forget all customers, tokens and orders, fault rules and counters."""
@@ -215,6 +257,7 @@ class Emulator:
         self.faults.clear()
         self.faults.injected.clear()
         self.requests.clear()
+        self.webhook_log.clear()
 
     @property
     def stats(self) -> dict[str, dict[str, int]]:
@@ -240,25 +283,34 @@ class Emulator:
             ("POST", Paths.ORDER_CHECK, "orders.get", self._get_order),
         ]
         for method, path, name, handler in api:
+            assert name in ROUTES, name  # fault specs are validated against ROUTES
             app.router.add_route(method, path, self._endpoint(name, handler))
         app.router.add_get(_THREE_DS_PATH, self._challenge_page)
         app.router.add_post(_THREE_DS_PATH, self._challenge_answer)
         app.router.add_get(_PAY_PATH, self._pay_page)
         app.router.add_post(_PAY_PATH, self._pay)
         app.router.add_post(_RESET_PATH, self._reset_endpoint)
+        app.router.add_get(_STATS_PATH, self._stats_endpoint)
         return app
 
     async def start(self) -> None:
         """Start serving; sets :attr:`base_url`."""
+        # No access log: it would cost per request, and request logs are where card data leaks.
         self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
-        await site.start()
+        try:
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+            await site.start()
+        except BaseException:
+            # E.g. the port is taken: release the runner and the database, leak nothing.
+            await self.stop()
+            raise
         server = site._server
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
-        self.base_url = f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.base_url = f"http://{host}:{self.port}"
 
     async def stop(self) -> None:
         """Stop serving and close the database."""
@@ -284,9 +336,20 @@ class Emulator:
     @classmethod
     @contextmanager
     def in_thread(cls, **kwargs: Any) -> Iterator[Emulator]:
-        """Run an emulator on its own event-loop thread, for blocking code and sync tests."""
+        """Run an emulator on its own event-loop thread, for blocking code and sync tests.
+
+        ``with Emulator.in_thread() as emu:`` returns once it listens; leaving the block stops
+        it, joins the thread and closes its loop, so no thread, socket or loop outlives it.
+
+        :param kwargs: passed to :class:`Emulator`.
+        :raises OSError: when it cannot listen (e.g. the port is taken).
+        """
         loop = asyncio.new_event_loop()
-        emu = cls(**kwargs)
+        try:
+            emu = cls(**kwargs)
+        except BaseException:
+            loop.close()
+            raise
         ready = threading.Event()
         stop: asyncio.Event | None = None  # created on the emulator's loop
         failure: list[BaseException] = []
@@ -296,28 +359,33 @@ class Emulator:
             stop = asyncio.Event()
             try:
                 await emu.start()
-            except BaseException as exc:
+            except BaseException as exc:  # handed to the caller's thread, not lost here
                 failure.append(exc)
+                return
+            finally:
                 ready.set()
-                raise
-            ready.set()
-            await stop.wait()
-            await emu.stop()
+            try:
+                await stop.wait()
+            finally:
+                await emu.stop()
 
-        thread = threading.Thread(
-            target=loop.run_until_complete, args=(main(),), name="wonder-emulator", daemon=True
-        )
+        def run() -> None:
+            try:
+                loop.run_until_complete(main())
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+
+        thread = threading.Thread(target=run, name="wonder-emulator", daemon=True)
         thread.start()
         ready.wait()
-        if failure:
-            thread.join()
-            loop.close()
-            raise failure[0]
         try:
+            if failure:
+                raise failure[0]
             yield emu
         finally:
-            assert stop is not None
-            loop.call_soon_threadsafe(stop.set)
+            if stop is not None and not failure:
+                loop.call_soon_threadsafe(stop.set)
             thread.join()
             loop.close()
 
@@ -331,23 +399,30 @@ class Emulator:
             latency, fault = self.faults.draw(name)
             if latency:
                 await asyncio.sleep(latency)
-            if fault is not None and fault.kind not in {"reset_after", "truncated"}:
-                return self._early_fault(request, fault.kind, fault.param)
+            after = None
+            if fault is not None:
+                if fault.kind not in _AFTER_FAULTS:
+                    return self._early_fault(request, fault.kind, fault.param)
+                after = fault.kind
             body = await request.read()
+            status = 200
             try:
                 self._authenticate(request, body)
-                payload = json.loads(body) if body else {}
+                try:
+                    payload = json.loads(body) if body else {}
+                except ValueError:
+                    raise _bad("request body is not valid JSON") from None
                 if not isinstance(payload, dict):
                     raise _bad("request body must be a JSON object")
                 data, status = await handler(request, payload)
+                envelope = ok_envelope(data)
             except _Reject as exc:
-                return web.json_response(error_envelope(exc.code, exc.message), status=exc.status)
-            except ValueError:
-                return web.json_response(error_envelope(400, "body is not valid JSON"), status=400)
-            text = json.dumps(ok_envelope(data))
-            if fault is not None and fault.kind == "reset_after":
+                status, envelope = exc.status, error_envelope(exc.code, exc.message)
+            # Faults after processing spoil any answer, success or error, as a proxy would.
+            if after == "reset_after":
                 return _reset(request)
-            if fault is not None and fault.kind == "truncated":
+            text = json.dumps(envelope)
+            if after == "truncated":
                 text = text[: len(text) // 2]
             return web.Response(text=text, status=status, content_type="application/json")
 
@@ -396,6 +471,9 @@ class Emulator:
         if not ok:
             raise _Reject(401, "E000004", "Invalid Signature.")
 
+    async def _stats_endpoint(self, _request: web.Request) -> web.Response:
+        return web.json_response(ok_envelope(self.stats))
+
     async def _reset_endpoint(self, _request: web.Request) -> web.Response:
         self.reset()
         return web.json_response(ok_envelope({"reset": True}))
@@ -403,7 +481,7 @@ class Emulator:
     # --- customers --------------------------------------------------------------------------
 
     def _customer_view(self, customer: dict[str, Any]) -> dict[str, Any]:
-        view = dict(customer)
+        view = {key: customer.get(key) for key in _CUSTOMER_KEYS}
         default = customer.get("default_payment_token")
         token = self.state.tokens.get(default) if default else None
         view["default_payment_token"] = self._token_view(token) if token else None
@@ -415,14 +493,21 @@ class Emulator:
             raise _Reject(404, 404, f"customer {uuid} not found")
         return customer
 
-    def _check_customer_fields(self, fields: dict[str, Any], prefix: str, *, full: bool) -> None:
+    def _check_customer_fields(
+        self, fields: dict[str, Any], prefix: str, *, full: bool, uuid: str | None
+    ) -> None:
         for key, max_len in _CUSTOMER_FIELDS:
             _text(fields, key, prefix, required=full and key in {"name", "phone"}, max_len=max_len)
         method = fields.get("default_payment_method")
         if method and method not in DEFAULT_PAYMENT_METHODS:
-            raise _bad(f"{prefix}default_payment_method must be one of the documented values")
+            raise _bad(
+                f"{prefix}default_payment_method must be one of: "
+                + ", ".join(sorted(DEFAULT_PAYMENT_METHODS))
+            )
         token = fields.get("default_payment_token")
-        if token and token not in self.state.tokens:
+        if token and (
+            uuid is None or self.state.tokens.get(token, {}).get("customer_uuid") != uuid
+        ):
             raise _bad(f"{prefix}default_payment_token is not a token of this customer")
 
     async def _upsert(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
@@ -430,8 +515,10 @@ class Emulator:
         if not isinstance(fields, dict):
             raise _bad("customer is required")
         ref = _text(fields, "reference_number", "customer.", required=True)
-        self._check_customer_fields(fields, "customer.", full=True)
+        # No await from here to the save: one event loop, so concurrent upserts of one
+        # reference_number cannot both miss the lookup and create two customers.
         uuid = self.state.by_ref.get(ref)
+        self._check_customer_fields(fields, "customer.", full=True, uuid=uuid)
         current = self.state.customers.get(uuid) if uuid else None
         customer = (
             dict(current) if current else {"uuid": str(uuidlib.uuid4()), "reference_number": ref}
@@ -447,7 +534,7 @@ class Emulator:
         ref = body.get("reference_number")
         if ref is not None and ref != customer["reference_number"]:
             raise _bad("reference_number cannot be changed")
-        self._check_customer_fields(body, "", full=False)
+        self._check_customer_fields(body, "", full=False, uuid=customer["uuid"])
         for key, _ in _CUSTOMER_FIELDS:
             # As the Put Customer page says: an empty name/email/phone leaves it unchanged.
             if body.get(key) not in (None, "") or (
@@ -486,7 +573,7 @@ class Emulator:
         source = request.query.get("linked_source_type")
         if source is not None and source not in {"User", "Store"}:
             raise _bad("linked_source_type must be User or Store")
-        customers = list(self.state.customers.values())[offset : offset + limit]
+        customers = itertools.islice(self.state.customers.values(), offset, offset + limit)
         return {"customers": [self._customer_view(c) for c in customers]}, 200
 
     # --- payment tokens ---------------------------------------------------------------------
@@ -508,7 +595,8 @@ class Emulator:
         card = body.get("card")
         if not isinstance(card, dict):
             raise _bad("card is required")
-        number = _text(card, "number", "card.", required=True, max_len=19)
+        number = _text(card, "number", "card.", required=True, max_len=32)
+        number = number.replace(" ", "").replace("-", "")  # as printed on the card
         if not number.isdigit() or not 12 <= len(number) <= 19 or not _luhn(number):
             raise _bad("card.number is not a valid card number")
         month = _text(card, "exp_month", "card.", required=True, max_len=2)
@@ -577,16 +665,15 @@ class Emulator:
         return {"payment_token": self._token_view(record)}, 200
 
     async def _list_tokens(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        customer = self._customer_or_404(request.match_info["uuid"])
+        uuid = self._customer_or_404(request.match_info["uuid"])["uuid"]
         wanted = request.query.get("token_type")
         types = set(wanted.split(",")) if wanted else None
         if types and "Gateway" in types:
             types.add("CreditCard")
         tokens = [
             self._token_view(t)
-            for t in self.state.tokens.values()
-            if t["customer_uuid"] == customer["uuid"]
-            and (types is None or t["token_type"] in types)
+            for t in map(self.state.tokens.__getitem__, self.state.customer_tokens.get(uuid, ()))
+            if types is None or t["token_type"] in types
         ]
         return {"payment_tokens": tokens}, 200
 
@@ -602,10 +689,10 @@ class Emulator:
     # --- 3-D Secure pages -------------------------------------------------------------------
 
     def _pending_by_verify(self, verify_uuid: str) -> dict[str, Any]:
-        for token in self.state.tokens.values():
-            if token["verify_uuid"] == verify_uuid:
-                return token
-        raise web.HTTPNotFound(text="no such 3-D Secure challenge")
+        token = self.state.by_verify.get(verify_uuid)
+        if token is None:
+            raise web.HTTPNotFound(text="no such 3-D Secure challenge")
+        return self.state.tokens[token]
 
     async def _challenge_page(self, request: web.Request) -> web.Response:
         token = self._pending_by_verify(request.match_info["verify_uuid"])
@@ -689,6 +776,8 @@ class Emulator:
         wanted = body.get("order")
         if not isinstance(wanted, dict):
             raise _bad("order is required")
+        if not wanted.get("number") and not wanted.get("reference_number"):
+            raise _bad("order.number or order.reference_number is required")
         number = wanted.get("number") or self.state.order_by_ref.get(
             str(wanted.get("reference_number"))
         )

@@ -1,4 +1,10 @@
-"""``wonder emulator``: serve the emulator until SIGINT/SIGTERM."""
+"""``wonder emulator`` / ``python -m wonder_async.testing``: serve the emulator until a signal.
+
+With ``--app-id`` and ``--public-key`` it accepts that app. Without them it makes a key pair,
+writes the private key PEM (mode 0600) to ``--key-out``, next to ``--db`` (``FILE.key.pem``)
+or into a new temporary directory, and prints where. With ``--db`` a restart reuses that key
+file and the app id stored for it, so clients keep working across restarts.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,12 @@ import argparse
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
 
+from .._errors import ConfigurationError
 from ._server import Emulator
 
 __all__ = ["add_emulator_arguments", "run_emulator"]
@@ -23,11 +31,17 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--public-key", type=Path, default=None, help="PEM public key file of --app-id"
     )
-    parser.add_argument("--db", type=Path, default=None, help="SQLite file to keep data in")
+    parser.add_argument(
+        "--db", type=Path, default=None, help="SQLite file that keeps data across restarts"
+    )
     parser.add_argument(
         "--faults",
         default=None,
-        help="fault spec, e.g. '*:503=0.05,429=0.02@1,latency=0.1@50ms' (see docs)",
+        help="fault spec, e.g. '*:503=0.05,429=0.02@1,latency=0.1@50ms;"
+        "payment_tokens.create:reset_after=0.1' (grammar: wonder_async.testing._faults)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for rate-based faults (repeatable runs)"
     )
     parser.add_argument(
         "--key-out",
@@ -35,6 +49,14 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where to write a generated private key (default: next to --db or a temp dir)",
     )
+
+
+def _write_private_key(path: Path, pem: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # O_CREAT's mode applies only to new files; an existing file keeps its mode otherwise.
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(pem)
 
 
 async def _serve(emu: Emulator) -> None:
@@ -48,10 +70,27 @@ async def _serve(emu: Emulator) -> None:
 
 
 def run_emulator(args: argparse.Namespace) -> int:
-    """Run the emulator as configured by :func:`add_emulator_arguments`; return exit status."""
-    if (args.app_id is None) != (args.public_key is None):
-        print("wonder emulator: give --app-id and --public-key together", file=sys.stderr)
+    """Run the emulator as configured by :func:`add_emulator_arguments`; return exit status.
+
+    Prints ``app_id``, ``private_key`` (when generated) and, once listening, ``base_url``
+    lines; returns 0 after SIGINT/SIGTERM, 2 for bad options, 1 when it cannot listen.
+    """
+    if args.public_key is not None and args.app_id is None:
+        print("wonder emulator: --public-key needs --app-id", file=sys.stderr)
         return 2
+    if args.app_id is not None and args.public_key is None:
+        print("wonder emulator: --app-id needs --public-key (the app's PEM)", file=sys.stderr)
+        return 2
+    key_path: Path | None = None
+    if args.public_key is None:
+        if args.key_out is not None:
+            key_path = args.key_out
+        elif args.db is not None:
+            key_path = Path(args.db).with_suffix(".key.pem")
+        else:
+            key_path = Path(tempfile.mkdtemp(prefix="wonder-emulator-")) / "private_key.pem"
+    # Only a database makes an old key worth keeping: it still knows the key's app id.
+    reuse = key_path is not None and args.db is not None and key_path.exists()
     try:
         emu = Emulator(
             host=args.host,
@@ -60,21 +99,21 @@ def run_emulator(args: argparse.Namespace) -> int:
             faults=args.faults,
             app_id=args.app_id,
             public_key=args.public_key,
+            private_key=key_path if reuse else None,
         )
-    except ValueError as exc:
+    except (ValueError, ConfigurationError, OSError, sqlite3.Error) as exc:
         print(f"wonder emulator: {exc}", file=sys.stderr)
         return 2
+    if args.seed is not None:
+        emu.faults.seed(args.seed)
     print(f"app_id       {emu.app_id}", flush=True)
-    if emu.private_key_pem is not None:
-        if args.key_out is not None:
-            key_path = args.key_out
-        elif args.db is not None:
-            key_path = Path(args.db).with_suffix(".key.pem")
-        else:
-            key_path = Path(tempfile.mkdtemp(prefix="wonder-emulator-")) / "private_key.pem"
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(emu.private_key_pem)
+    if key_path is not None and emu.private_key_pem is not None:
+        if not reuse:
+            _write_private_key(key_path, emu.private_key_pem)
         print(f"private_key  {key_path}", flush=True)
-    asyncio.run(_serve(emu))
+    try:
+        asyncio.run(_serve(emu))
+    except OSError as exc:
+        print(f"wonder emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
     return 0
