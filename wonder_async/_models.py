@@ -64,8 +64,9 @@ TOKEN_TYPES: Final = frozenset(
     {"CreditCard", "WechatPayAutoDebit", "AlipayAutoDebit", "Gateway", "Alipay", "Wechatpay"}
 )
 _MAX_LEN: Final = 255
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_ALPHA3: Final = re.compile(r"^[A-Z]{3}$")
+# \Z, not $: "$" also matches before a trailing newline, which would then go on the wire.
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_ALPHA3: Final = re.compile(r"^[A-Z]{3}\Z")
 _URL: Final = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 
 
@@ -201,20 +202,25 @@ def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> No
 
 def _month(value: object) -> str:
     text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= 12:
+    # isascii: str.isdigit() also accepts "²" (int() rejects it) and non-ASCII decimals.
+    if not (text.isascii() and text.isdigit() and len(text) <= 2) or not 1 <= int(text) <= 12:
         raise ValidationError("card.exp_month", "range", "must be a month 1-12")
     return f"{int(text):02d}"
 
 
 def _year(value: object) -> str:
     text = str(value).strip()
-    if not text.isdigit() or len(text) not in (2, 4):
+    if not (text.isascii() and text.isdigit()) or len(text) not in (2, 4):
         raise ValidationError("card.exp_year", "format", "must be a 2- or 4-digit year")
     return text if len(text) == 4 else f"20{text}"
 
 
 def _v_cvv(_inst: object, _attr: attrs.Attribute[Any], value: str | None) -> None:
-    if value is not None and (not value.isdigit() or len(value) not in (3, 4)):
+    if value is not None and (
+        not isinstance(value, str)
+        or not (value.isascii() and value.isdigit())
+        or len(value) not in (3, 4)
+    ):
         raise ValidationError("card.cvv", "format", "must be 3 or 4 digits")
 
 

@@ -181,16 +181,18 @@ def verify_signature(
     try:
         _, request_time, algorithm = parse_credential(credential)
         raw = base64.b64decode(signature, validate=True)
+        # Inside the try: header values decoded with surrogateescape cannot be UTF-8 encoded
+        # (UnicodeEncodeError is a ValueError), and such a request is simply not authentic.
+        message = signature_message(
+            request_time=request_time,
+            algorithm=algorithm,
+            nonce=nonce,
+            method=method,
+            uri=uri,
+            body=body,
+        )
     except (ValueError, binascii.Error):
         return False
-    message = signature_message(
-        request_time=request_time,
-        algorithm=algorithm,
-        nonce=nonce,
-        method=method,
-        uri=uri,
-        body=body,
-    )
     try:
         public_key.verify(raw, message.encode(), padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:

@@ -101,7 +101,7 @@ def decode_envelope(
     try:
         # Decoding first skips json's encoding sniffing; UnicodeDecodeError is a ValueError.
         doc = json.loads(body.decode()) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         doc = None
     if not isinstance(doc, dict):
         if 200 <= status < 300:

@@ -14,6 +14,10 @@ portal showed when the AppID was created. Verify the raw bytes before parsing an
             return web.Response(status=400)
         ...  # event.action, event.order.number, event.correspondence_state
         return web.Response(status=200)
+
+Checks run cheapest first (headers, credential, algorithm, AppID, freshness, then the RSA
+signature, then the body), and a failure names its check in
+:attr:`WebhookVerificationError.check`. Messages never quote the body or the signature.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any, Final
 import attrs
 
 from ._converter import structure
-from ._errors import APIConnectionError, WebhookVerificationError
+from ._errors import APIConnectionError, ConfigurationError, WebhookVerificationError
 from ._models import Order
 from ._signing import (
     ALGORITHM,
@@ -38,34 +42,48 @@ from ._signing import (
     verify_signature,
 )
 
-__all__ = ["WebhookEvent", "WebhookVerifier", "verify_webhook"]
+__all__ = ["DEFAULT_MAX_AGE", "WebhookEvent", "WebhookVerifier", "verify_webhook"]
 
-#: Default freshness window. Wonder documents 30 minutes for inbound API requests; webhooks
-#: are signed when sent, so 10 minutes (as integrations use) is enough and tighter on replays.
+#: Default freshness window, applied both ways (replays from the past, clocks in the future).
+#: Wonder documents 30 minutes for inbound API requests; a webhook is signed when it is sent
+#: (each retry is a new delivery), so the 10 minutes integrations use is enough and narrower
+#: for replays.
 DEFAULT_MAX_AGE: Final = dt.timedelta(minutes=10)
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @attrs.frozen
 class WebhookEvent:
-    """A verified webhook: ``action`` is the ``X-Action`` header, e.g. ``order.paid``."""
+    """An authentic webhook, read as an event.
+
+    ``action`` is the ``X-Action`` header (``order.paid``, ...); ``state`` and
+    ``correspondence_state`` come from the payload's root, its ``data`` or the order;
+    ``order`` is the order (at the root or under ``data.order``); ``raw`` is the whole parsed
+    payload; ``request_time`` and ``app_id`` come from the ``Credential`` header.
+    """
 
     action: str | None
     state: str | None
     correspondence_state: str | None
     order: Order
     app_id: str
-    sent_at: dt.datetime
-    payload: dict[str, Any] = attrs.field(repr=False)
+    request_time: dt.datetime
+    raw: dict[str, Any] = attrs.field(repr=False)
 
 
 class WebhookVerifier:
-    """Verifies webhooks with Wonder's webhook public key, loaded once.
+    """Verifies webhooks with Wonder's webhook public key, loaded once; safe to share.
 
     :param public_key: the Webhook Public Key as PEM, base64 of the PEM, or a file path.
-    :param app_id: when given, the Credential's AppID must equal it.
-    :param max_age: how far the Credential's time may be from now, either way.
-    :param clock: returns "now" (for tests).
-    :raises ConfigurationError: when the key cannot be loaded.
+    :param app_id: when given, the Credential's AppID must equal it (the AppID is not part of
+        the signed message, so pinning it is the only check on it).
+    :param max_age: how far the Credential's time may be from now, into the past or future.
+    :param clock: returns the current time as an aware datetime (tests inject a fixed one).
+    :raises ConfigurationError: when the key cannot be loaded or ``max_age`` is not a
+        non-negative timedelta.
     """
 
     def __init__(
@@ -74,8 +92,10 @@ class WebhookVerifier:
         *,
         app_id: str | None = None,
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
+        if not isinstance(max_age, dt.timedelta) or max_age < dt.timedelta(0):
+            raise ConfigurationError("max_age must be a non-negative datetime.timedelta")
         self._key = load_public_key(public_key)
         self.app_id = app_id
         self.max_age = max_age
@@ -84,11 +104,11 @@ class WebhookVerifier:
     def __repr__(self) -> str:
         return f"WebhookVerifier(app_id={self.app_id!r}, max_age={self.max_age})"
 
-    def verify(self, body: bytes, headers: Mapping[str, str], uri: str) -> WebhookEvent:
+    def verify(self, body: bytes | bytearray, headers: Mapping[str, str], uri: str) -> WebhookEvent:
         """Check a webhook and return it as an event.
 
-        :param body: the raw request body, exactly as received.
-        :param headers: the request headers (any case).
+        :param body: the raw request body, exactly as received (before any JSON parsing).
+        :param headers: the request headers, any mapping; names are matched in any case.
         :param uri: your endpoint's path plus ``?query`` as received (aiohttp
             ``request.raw_path``, Django ``request.get_full_path()``).
         :raises WebhookVerificationError: naming the check that failed: ``headers``,
@@ -96,16 +116,7 @@ class WebhookVerifier:
         """
         if not isinstance(body, bytes | bytearray):
             raise WebhookVerificationError("body", "pass the raw body bytes, before JSON parsing")
-        try:
-            credential = header(headers, "Credential")
-            nonce = header(headers, "Nonce")
-            signature = header(headers, "Signature")
-        except (AttributeError, TypeError):
-            raise WebhookVerificationError("headers", "headers must be a mapping") from None
-        if not credential or not nonce or not signature:
-            raise WebhookVerificationError(
-                "headers", "Credential, Nonce and Signature are required"
-            )
+        credential, nonce, signature, action = _read_headers(headers)
         try:
             app_id, request_time, algorithm = parse_credential(credential)
             sent_at = parse_request_time(request_time)
@@ -117,8 +128,10 @@ class WebhookVerifier:
             raise WebhookVerificationError("app_id", "the Credential names another AppID")
         age = self._clock() - sent_at
         if abs(age) > self.max_age:
+            when = "ago" if age > dt.timedelta(0) else "in the future"
             raise WebhookVerificationError(
-                "freshness", f"signed {age.total_seconds():.0f}s from now; allowed {self.max_age}"
+                "freshness",
+                f"signed {abs(age).total_seconds():.0f}s {when}; allowed {self.max_age}",
             )
         if not isinstance(uri, str) or not uri.startswith("/"):
             raise WebhookVerificationError("signature", "uri must be the path (and query) received")
@@ -133,18 +146,40 @@ class WebhookVerifier:
         )
         if not ok:
             raise WebhookVerificationError("signature", "does not verify with the webhook key")
-        return _event(body, header(headers, "X-Action"), app_id, sent_at)
+        return _event(bytes(body), action, app_id, sent_at)
+
+
+def _read_headers(headers: Mapping[str, str]) -> tuple[str, str, str, str | None]:
+    """Return ``Credential``, ``Nonce``, ``Signature`` and ``X-Action`` (which may be absent)."""
+    try:
+        values = [header(headers, name) for name in ("Credential", "Nonce", "Signature")]
+        action = header(headers, "X-Action")
+    except (AttributeError, TypeError):
+        raise WebhookVerificationError("headers", "headers must be a mapping of strings") from None
+    credential, nonce, signature = values
+    if not (
+        isinstance(credential, str)
+        and isinstance(nonce, str)
+        and isinstance(signature, str)
+        and credential
+        and nonce
+        and signature
+    ):
+        raise WebhookVerificationError("headers", "Credential, Nonce and Signature are required")
+    return credential, nonce, signature, action if isinstance(action, str) else None
 
 
 def _event(body: bytes, action: str | None, app_id: str, sent_at: dt.datetime) -> WebhookEvent:
+    """Read an authentic body: the order at the root, under ``order`` or under ``data.order``."""
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise WebhookVerificationError("body", "authentic, but not JSON") from None
     if not isinstance(payload, dict):
         raise WebhookVerificationError("body", "authentic, but not a JSON object")
     data = payload.get("data")
-    raw_order = data.get("order") if isinstance(data, dict) else payload.get("order", payload)
+    data = data if isinstance(data, dict) else {}
+    raw_order = data.get("order") if "order" in data else payload.get("order", payload)
     if not isinstance(raw_order, dict):
         raw_order = {}
     try:
@@ -153,8 +188,11 @@ def _event(body: bytes, action: str | None, app_id: str, sent_at: dt.datetime) -
         raise WebhookVerificationError("body", "authentic, but the order is unreadable") from None
 
     def field(name: str) -> str | None:
-        value = payload.get(name, raw_order.get(name))
-        return None if value is None else str(value)
+        for source in (payload, data, raw_order):
+            value = source.get(name)
+            if value is not None and not isinstance(value, dict | list):
+                return str(value)
+        return None
 
     return WebhookEvent(
         action=action,
@@ -162,13 +200,13 @@ def _event(body: bytes, action: str | None, app_id: str, sent_at: dt.datetime) -
         correspondence_state=field("correspondence_state"),
         order=order,
         app_id=app_id,
-        sent_at=sent_at,
-        payload=payload,
+        request_time=sent_at,
+        raw=payload,
     )
 
 
 def verify_webhook(
-    body: bytes,
+    body: bytes | bytearray,
     headers: Mapping[str, str],
     uri: str,
     public_key: PublicKeyInput,
@@ -176,8 +214,14 @@ def verify_webhook(
     app_id: str | None = None,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
 ) -> WebhookEvent:
-    """One-off form of :meth:`WebhookVerifier.verify` (loads the key on every call).
+    """Verify one webhook, as :meth:`WebhookVerifier.verify` does (loads the key every call).
 
+    :param body: the raw request body, exactly as received.
+    :param headers: the request headers, any mapping; names are matched in any case.
+    :param uri: your endpoint's path plus ``?query`` as received.
+    :param public_key: the Webhook Public Key as PEM, base64 of the PEM, or a file path.
+    :param app_id: when given, the Credential's AppID must equal it.
+    :param max_age: how far the Credential's time may be from now, into the past or future.
     :raises WebhookVerificationError: naming the check that failed.
     :raises ConfigurationError: when the key cannot be loaded.
     """
