@@ -32,6 +32,9 @@ from ._models import PaymentToken as PaymentToken
 from ._models import ThreeDS as ThreeDS
 from ._models import TokenState as TokenState
 from ._models import UpsertResult as UpsertResult
+from .webhooks import WebhookEvent as WebhookEvent
+from .webhooks import WebhookVerifier as WebhookVerifier
+from .webhooks import verify_webhook as verify_webhook
 
 __version__ = "0.1.0"
 
@@ -55,7 +58,10 @@ __all__ = [
     "TokenState",
     "UpsertResult",
     "ValidationError",
+    "WebhookEvent",
     "WebhookVerificationError",
+    "WebhookVerifier",
     "WonderClient",
     "WonderError",
+    "verify_webhook",
 ]

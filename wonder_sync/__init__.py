@@ -32,6 +32,9 @@ from wonder_async import WebhookVerificationError as WebhookVerificationError
 from wonder_async import WonderError as WonderError
 
 from ._client import WonderClient as WonderClient
+from .webhooks import WebhookEvent as WebhookEvent
+from .webhooks import WebhookVerifier as WebhookVerifier
+from .webhooks import verify_webhook as verify_webhook
 
 __all__ = [
     "APIConnectionError",
@@ -53,7 +56,10 @@ __all__ = [
     "TokenState",
     "UpsertResult",
     "ValidationError",
+    "WebhookEvent",
     "WebhookVerificationError",
+    "WebhookVerifier",
     "WonderClient",
     "WonderError",
+    "verify_webhook",
 ]
