@@ -59,6 +59,23 @@ async def test_tampered_requests_fail(raw: RawClient, tamper: Any, code: str | N
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("signed", "sent"),
+    [
+        ("/customers/ref/a", "/customers/ref/b"),
+        ("/customers?limit=1", "/customers?limit=2"),
+        ("/customers?limit=1&offset=0", "/customers?offset=0&limit=1"),
+        ("/customers/ref/a%20b", "/customers/ref/a+b"),
+    ],
+    ids=["path-segment", "query-value", "query-order", "encoding"],
+)
+async def test_signature_covers_raw_path_and_query(raw: RawClient, signed: str, sent: str) -> None:
+    """The signed URI is the raw path plus query as sent: any change on a valid route is 401."""
+    status, doc = await raw.call("GET", API + signed, tamper=lambda _u, b: (API + sent, b))
+    assert (status, doc["code"]) == (401, "E000004")
+
+
+@pytest.mark.anyio
 async def test_wrong_key_and_unknown_app(raw: RawClient) -> None:
     """A signature from another key is 401 E000004; an unknown app id is 403."""
     raw.key = make_key_pair().private_pem
@@ -326,3 +343,77 @@ def test_standalone_without_app_id_prints_key_path(tmp_path: Path) -> None:
     assert lines[2].startswith("base_url     http://127.0.0.1:")
     assert "PRIVATE KEY" in key_out.read_text()
     assert key_out.stat().st_mode & 0o777 == 0o600
+
+
+def test_standalone_restart_on_db_reuses_generated_app(tmp_path: Path) -> None:
+    """Without --app-id, a restart on the same --db keeps the app id and its 0600 key file."""
+    db = tmp_path / "emu.db"
+    port = _free_port()
+
+    def start() -> tuple[subprocess.Popen[str], dict[str, str]]:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wonder_async.testing", "--port", str(port), "--db", str(db)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        lines = dict(proc.stdout.readline().split(maxsplit=1) for _ in range(3))
+        return proc, {k: v.strip() for k, v in lines.items()}
+
+    def stop(proc: subprocess.Popen[str]) -> None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        proc.stdout.close()  # type: ignore[union-attr]
+        assert proc.returncode == 0
+
+    async def upsert(app_id: str, key: str) -> int:
+        body = json.dumps(_customer("same-app")).encode()
+        headers = sign_headers(app_id, key, "POST", f"{API}/customers", body)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{port}{API}/customers", data=body, headers=headers
+            ) as r,
+        ):
+            return r.status
+
+    proc, first = start()
+    try:
+        key_path = Path(first["private_key"])
+        assert key_path == db.with_suffix(".key.pem")
+        assert key_path.stat().st_mode & 0o777 == 0o600
+        key = key_path.read_text()
+        assert asyncio.run(upsert(first["app_id"], key)) == 200
+    finally:
+        stop(proc)
+    proc, second = start()
+    try:
+        assert second["app_id"] == first["app_id"]
+        assert second["private_key"] == first["private_key"]
+        assert asyncio.run(upsert(second["app_id"], key)) == 200
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--public-key", "pub.pem"],
+        ["--app-id", "a"],
+        ["--faults", "echo:teapot=1"],
+        ["--app-id", "a", "--public-key", "/nonexistent/pub.pem"],
+    ],
+    ids=["key-without-app", "app-without-key", "bad-faults", "missing-key-file"],
+)
+def test_standalone_rejects_bad_options(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Inconsistent or invalid options exit with status 2 and a message, before listening."""
+    import argparse
+
+    from wonder_async.testing._standalone import add_emulator_arguments, run_emulator
+
+    parser = argparse.ArgumentParser()
+    add_emulator_arguments(parser)
+    assert run_emulator(parser.parse_args(["--port", "0", *argv])) == 2
+    assert "wonder emulator:" in capsys.readouterr().err

@@ -480,11 +480,11 @@ class Emulator:
 
     # --- customers --------------------------------------------------------------------------
 
-    def _customer_view(self, customer: dict[str, Any]) -> dict[str, Any]:
+    def _customer_view(self, customer: dict[str, Any], request: web.Request) -> dict[str, Any]:
         view = {key: customer.get(key) for key in _CUSTOMER_KEYS}
         default = customer.get("default_payment_token")
         token = self.state.tokens.get(default) if default else None
-        view["default_payment_token"] = self._token_view(token) if token else None
+        view["default_payment_token"] = self._token_view(token, request) if token else None
         return view
 
     def _customer_or_404(self, uuid: str) -> dict[str, Any]:
@@ -510,7 +510,7 @@ class Emulator:
         ):
             raise _bad(f"{prefix}default_payment_token is not a token of this customer")
 
-    async def _upsert(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+    async def _upsert(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         fields = body.get("customer")
         if not isinstance(fields, dict):
             raise _bad("customer is required")
@@ -527,7 +527,7 @@ class Emulator:
             if key in fields:
                 customer[key] = fields[key]
         self.state.save_customer(customer)
-        return {"customer": self._customer_view(customer)}, 200
+        return {"customer": self._customer_view(customer, request)}, 200
 
     async def _update(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         customer = dict(self._customer_or_404(request.match_info["uuid"]))
@@ -542,25 +542,25 @@ class Emulator:
             ):
                 customer[key] = body[key] or None
         self.state.save_customer(customer)
-        return {"customer": self._customer_view(customer)}, 200
+        return {"customer": self._customer_view(customer, request)}, 200
 
     async def _get_customer(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
         customer = self._customer_or_404(request.match_info["uuid"])
-        return {"customer": self._customer_view(customer)}, 200
+        return {"customer": self._customer_view(customer, request)}, 200
 
     async def _get_by_ref(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
         ref = request.match_info["ref"]
         uuid = self.state.by_ref.get(ref)
         if uuid is None:
             raise _Reject(404, 404, f"no customer with reference_number {ref!r}")
-        return {"customer": self._customer_view(self.state.customers[uuid])}, 200
+        return {"customer": self._customer_view(self.state.customers[uuid], request)}, 200
 
-    async def _get_by_token(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+    async def _get_by_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         token = self.state.tokens.get(_text(body, "token", "", required=True))
         if token is None:
             raise _Reject(404, 404, "no customer has this token")
         customer = self._customer_or_404(token["customer_uuid"])
-        return {"customer": self._customer_view(customer)}, 200
+        return {"customer": self._customer_view(customer, request)}, 200
 
     async def _list_customers(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
         try:
@@ -574,12 +574,17 @@ class Emulator:
         if source is not None and source not in {"User", "Store"}:
             raise _bad("linked_source_type must be User or Store")
         customers = itertools.islice(self.state.customers.values(), offset, offset + limit)
-        return {"customers": [self._customer_view(c) for c in customers]}, 200
+        return {"customers": [self._customer_view(c, request) for c in customers]}, 200
 
     # --- payment tokens ---------------------------------------------------------------------
 
-    def _token_view(self, token: dict[str, Any]) -> dict[str, Any]:
+    def _token_view(self, token: dict[str, Any], request: web.Request) -> dict[str, Any]:
         view = {k: v for k, v in token.items() if k not in {"customer_uuid", "return_urls"}}
+        path = token["verify_url"]
+        if path and path.startswith("/"):
+            # Stored as a path: the URL follows the host the client reached us by, which
+            # changes with --port 0 restarts, proxies and container port mappings.
+            view["verify_url"] = _base(request) + path
         customer = self.state.customers.get(token["customer_uuid"], {})
         view["default"] = customer.get("default_payment_token") == token["token"]
         return view
@@ -641,12 +646,11 @@ class Emulator:
         elif number == DECLINED_CARD:
             record.update(state="failed", error_code="E200003", error_msg="Card declined by issuer")
         else:
-            base = f"{request.scheme}://{request.host}"
-            record["verify_url"] = base + _THREE_DS_PATH.format(verify_uuid=verify_uuid)
+            record["verify_url"] = _THREE_DS_PATH.format(verify_uuid=verify_uuid)
         self.state.save_token(record)
         if record["state"] == "success":
             self._maybe_default(customer, token_id)
-        return {"payment_token": self._token_view(record)}, 200
+        return {"payment_token": self._token_view(record, request)}, 200
 
     def _maybe_default(self, customer: dict[str, Any], token_id: str) -> None:
         current = customer.get("default_payment_token")
@@ -662,7 +666,7 @@ class Emulator:
         verify_uuid = wanted.get("verify_uuid")
         if verify_uuid is not None and verify_uuid != record["verify_uuid"]:
             raise _bad("payment_token.verify_uuid does not match the token")
-        return {"payment_token": self._token_view(record)}, 200
+        return {"payment_token": self._token_view(record, request)}, 200
 
     async def _list_tokens(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
         uuid = self._customer_or_404(request.match_info["uuid"])["uuid"]
@@ -671,7 +675,7 @@ class Emulator:
         if types and "Gateway" in types:
             types.add("CreditCard")
         tokens = [
-            self._token_view(t)
+            self._token_view(t, request)
             for t in map(self.state.tokens.__getitem__, self.state.customer_tokens.get(uuid, ()))
             if types is None or t["token_type"] in types
         ]
@@ -768,8 +772,7 @@ class Emulator:
         self._notify("order.created", order)
         data: dict[str, Any] = {"order": order}
         if request.query.get("with_payment_link") == "true":
-            base = f"{request.scheme}://{request.host}"
-            data["payment_link"] = base + _PAY_PATH.format(number=number)
+            data["payment_link"] = _base(request) + _PAY_PATH.format(number=number)
         return data, 200
 
     async def _get_order(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
@@ -851,6 +854,11 @@ class Emulator:
 
     async def _echo(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         return {"message": body.get("message")}, 200
+
+
+def _base(request: web.Request) -> str:
+    """The scheme and host the client used to reach this server."""
+    return f"{request.scheme}://{request.host}"
 
 
 def _reset(request: web.Request) -> web.Response:
