@@ -11,14 +11,17 @@
 
 ``Emulator.in_thread()`` runs one for blocking code; the pytest plugin
 (``wonder_async.testing.pytest_plugin``, registered automatically) provides the fixtures
-``wonder_emulator`` (async) and ``wonder_emulator_thread`` (blocking). Standalone:
-``wonder emulator --port 8080``.
+``wonder_emulator`` (async) and ``wonder_emulator_thread`` (blocking). Faults are injected
+per route by rate or script (``emu.faults``, or a text spec parsed by :func:`parse_faults`;
+grammar in :mod:`wonder_async.testing._faults`) and counted in ``emu.stats``. Standalone:
+``wonder emulator --port 8080`` or ``python -m wonder_async.testing --port 8080``.
 """
 
+from ._faults import ROUTES as ROUTES
 from ._faults import Fault as Fault
 from ._faults import FaultPlan as FaultPlan
 from ._faults import parse_faults as parse_faults
 from ._server import Emulator as Emulator
 from ._server import generate_key_pair as generate_key_pair
 
-__all__ = ["Emulator", "Fault", "FaultPlan", "generate_key_pair", "parse_faults"]
+__all__ = ["ROUTES", "Emulator", "Fault", "FaultPlan", "generate_key_pair", "parse_faults"]

@@ -6,8 +6,15 @@ orders (optionally in SQLite), runs the 3-D Secure challenge on its own pages, a
 faults by rate or script. Paths and envelopes come from :mod:`wonder_async._wire`, the same
 place the client reads them.
 
-Test cards: ``4242424242424242`` binds at once; ``4000000000000002`` is declined;
-``4000000000003220`` and every other Luhn-valid number need the 3-D Secure challenge.
+Test cards: ``4242424242424242`` binds at once (``state="success"``); ``4000000000000002``
+is declined (``state="failed"`` with ``error_code``/``error_msg``); ``4000000000003220`` and
+every other Luhn-valid number are ``pending`` until the challenge at ``verify_url``
+(``{base_url}/3ds/{verify_uuid}``) is approved or declined: GET shows Approve/Decline forms,
+POST ``result=success|failed`` settles the token and answers 303 to the token's
+``success_return_url``/``fail_return_url``. A number failing the Luhn check is a 400.
+
+Unsigned control endpoints, for tests in any language: ``POST /__emulator/reset`` empties all
+data, fault rules and counters; ``GET /__emulator/stats`` returns :attr:`Emulator.stats`.
 """
 
 from __future__ import annotations
@@ -21,11 +28,12 @@ import re
 import socket
 import struct
 import threading
+import time
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final, Self
 
@@ -101,6 +109,15 @@ def generate_key_pair(purpose: str = "app") -> tuple[str, str]:
     return private_pem, public_pem
 
 
+@lru_cache(maxsize=256)
+def _request_epoch(request_time: str) -> float:
+    """POSIX time of a Credential's request time; cached because at load most share a second.
+
+    :raises ValueError: when it is not ``yyyymmddHHMMSS``.
+    """
+    return parse_request_time(request_time).timestamp()
+
+
 def _public_pem(key: rsa.RSAPublicKey) -> str:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -167,8 +184,13 @@ _CUSTOMER_FIELDS: Final = (
 class Emulator:
     """A stateful, signature-checking Wonder Gateway on a local port.
 
-    ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port, with an app
-    (``emu.app_id``) whose fresh key pair is ``emu.private_key_pem`` / ``emu.public_key_pem``.
+    ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port
+    (``emu.base_url``), with an app ``emu.app_id`` whose RSA-2048 key pair is
+    ``emu.private_key_pem`` / ``emu.public_key_pem`` (generated once per process and shared, as
+    key generation is slow). ``emu.faults`` is the live :class:`FaultPlan`, ``emu.stats`` the
+    counters, ``emu.reset()`` empties everything between tests; ``Emulator.in_thread()`` runs
+    one for blocking code. Handlers run on one event loop and do not await between reading and
+    writing state, so concurrent requests cannot interleave inside an operation.
 
     :param host: interface to bind (keep it loopback).
     :param port: port, 0 for a free one.
@@ -449,7 +471,7 @@ class Emulator:
             raise _Reject(401, "E000002", "Invalid Credential Format.")
         try:
             app_id, request_time, algorithm = parse_credential(credential)
-            sent_at = parse_request_time(request_time)
+            sent_at = _request_epoch(request_time)
         except ValueError:
             raise _Reject(401, "E000002", "Invalid Credential Format.") from None
         if algorithm != ALGORITHM:
@@ -457,7 +479,7 @@ class Emulator:
         key = self._keys.get(app_id)
         if key is None:
             raise _Reject(403, "E000003", "Unknown AppID.")
-        if abs(dt.datetime.now(dt.UTC) - sent_at) > self.skew:
+        if abs(time.time() - sent_at) > self.skew.total_seconds():
             raise _Reject(401, "E000005", "Request time differs from server time by > 30 min.")
         ok = verify_signature(
             key,
