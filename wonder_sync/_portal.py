@@ -13,14 +13,11 @@ import anyio
 from anyio.from_thread import BlockingPortal
 
 from wonder_async import ConfigurationError
+from wonder_async._client import _ABANDONED
 
 __all__ = ["Portal"]
 
 T = TypeVar("T")
-
-# Objects that belonged to a parent process's event loop; kept referenced in a forked child so
-# their finalizers never run against a loop that does not exist here.
-_ABANDONED: list[object] = []
 
 
 class Portal:
