@@ -52,6 +52,10 @@ class Paths:
     PAYMENT_TOKEN_CHECK: Final = f"{_PREFIX}/customers/{{uuid}}/payment_tokens/check"
     ORDERS: Final = f"{_PREFIX}/orders"
     ORDER_CHECK: Final = f"{_PREFIX}/orders/check"
+    ORDER_VOID: Final = f"{_PREFIX}/orders/void"
+    ORDER_REFUND: Final = f"{_PREFIX}/orders/refund"
+    ORDERS_LIST: Final = f"{_PREFIX}/orders/list"
+    OPEN_PAYMENTS: Final = f"{_PREFIX}/open_payments"
 
 
 def path_segment(value: str) -> str:
