@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "wonder_async" / "resources"
 DST = ROOT / "wonder_sync" / "resources"
-MODULES = ("customers", "payment_tokens", "orders")
+MODULES = ("customers", "payment_tokens", "orders", "payments")
 #: Methods whose blocking form cannot be a mechanical copy; wonder_sync defines them by hand
 #: in ``wonder_sync/resources/_manual.py`` and the generated class inherits them.
 MANUAL: dict[str, tuple[str, ...]] = {"Customers": ("upsert_many",)}

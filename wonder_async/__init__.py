@@ -16,8 +16,10 @@ from ._errors import APIStatusError as APIStatusError
 from ._errors import APITimeoutError as APITimeoutError
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
+from ._errors import CardDeclinedError as CardDeclinedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import NotFoundError as NotFoundError
+from ._errors import OutcomeUnknownError as OutcomeUnknownError
 from ._errors import RateLimitError as RateLimitError
 from ._errors import ServerError as ServerError
 from ._errors import ValidationError as ValidationError
@@ -25,12 +27,18 @@ from ._errors import WebhookVerificationError as WebhookVerificationError
 from ._errors import WonderError as WonderError
 from ._models import BillingAddress as BillingAddress
 from ._models import Card as Card
+from ._models import ConsumeMode as ConsumeMode
 from ._models import CreditCard as CreditCard
 from ._models import Customer as Customer
 from ._models import Order as Order
+from ._models import Payment as Payment
+from ._models import PaymentData as PaymentData
 from ._models import PaymentToken as PaymentToken
+from ._models import Refund as Refund
 from ._models import ThreeDS as ThreeDS
 from ._models import TokenState as TokenState
+from ._models import Transaction as Transaction
+from ._models import TransactionType as TransactionType
 from ._models import UpsertResult as UpsertResult
 from .webhooks import WebhookEvent as WebhookEvent
 from .webhooks import WebhookVerifier as WebhookVerifier
@@ -46,16 +54,24 @@ __all__ = [
     "BadRequestError",
     "BillingAddress",
     "Card",
+    "CardDeclinedError",
     "ConfigurationError",
+    "ConsumeMode",
     "CreditCard",
     "Customer",
     "NotFoundError",
     "Order",
+    "OutcomeUnknownError",
+    "Payment",
+    "PaymentData",
     "PaymentToken",
     "RateLimitError",
+    "Refund",
     "ServerError",
     "ThreeDS",
     "TokenState",
+    "Transaction",
+    "TransactionType",
     "UpsertResult",
     "ValidationError",
     "WebhookEvent",

@@ -35,9 +35,11 @@ from ._retry import RetryPolicy, parse_retry_after
 from ._signing import PrivateKeyInput, Signer
 from ._transport import Transport
 from ._wire import ENVIRONMENTS, Paths, decode_envelope
+from .resources._recovery import may_have_happened
 from .resources.customers import Customers
 from .resources.orders import Orders
 from .resources.payment_tokens import PaymentTokens
+from .resources.payments import Payments
 
 __all__ = ["WonderClient"]
 
@@ -245,8 +247,13 @@ class WonderClient:
 
     @cached_property
     def orders(self) -> Orders:
-        """Orders, tied to a customer by ``customer_uuid``."""
+        """Orders with their transactions: create, look up, list, void, refund."""
         return Orders(self)
+
+    @cached_property
+    def payments(self) -> Payments:
+        """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
+        return Payments(self)
 
     def with_options(
         self,
@@ -324,6 +331,11 @@ class WonderClient:
         attempt = 0
         shared.inflight += 1
         try:
+            if request.recover_first and request.recover is not None:
+                # The caller's own id: an earlier run may have made this call already.
+                found = await request.recover(self, deadline)
+                if found is not None:
+                    return found
             while True:
                 attempt += 1
                 pause = shared.paused_until - time.monotonic()
@@ -365,6 +377,12 @@ class WonderClient:
                 except WonderError as exc:
                     exc.request_id = exc.request_id or request_id
                     exc.attempts = attempt
+                    if request.recover is not None and may_have_happened(exc):
+                        # Look up, then decide: never send a charge, refund or void again
+                        # when the last attempt may have gone through.
+                        found = await request.recover(self, deadline)
+                        if found is not None:
+                            return found
                     delay = self._after_failure(request, exc, attempt, started, deadline)
                     log.info(
                         "retrying %s %s in %.2fs after attempt %d: %s",
@@ -408,7 +426,10 @@ class WonderClient:
         if isinstance(exc, RateLimitError) and exc.retry_after:
             shared.paused_until = max(shared.paused_until, time.monotonic() + exc.retry_after)
         policy = self._options.retry
-        if not policy.should_retry(exc, attempt=attempt, idempotent=request.idempotent):
+        # A call with a look-up is as safe to repeat as a read: it is only repeated when the
+        # look-up found that the last attempt did not take effect.
+        safe = request.idempotent or request.recover is not None
+        if not policy.should_retry(exc, attempt=attempt, idempotent=safe):
             if (
                 not request.idempotent
                 and request.reconcile

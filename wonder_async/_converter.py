@@ -8,14 +8,14 @@ cannot read becomes an :class:`APIConnectionError` naming the model, never a cat
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import APIConnectionError
-from ._models import CreditCard, Customer, Order, PaymentToken
+from ._models import CreditCard, Customer, Order, PaymentData, PaymentToken, Transaction
 
 __all__ = ["converter", "structure"]
 
@@ -43,7 +43,31 @@ def _lenient_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
     return structure_model
 
 
-for _model in (CreditCard, Customer, Order):
+def _as_str(value: Any, _type: Any) -> str | None:
+    # Lenient: numbers the gateway sends where strings are documented become strings.
+    return value if value is None or type(value) is str else str(value)
+
+
+_TRUE: Final = frozenset({"true", "1", "yes"})
+
+
+def _as_bool(value: Any, _type: Any) -> bool | None:
+    # Lenient, but never bool("false") == True: flags may come as 0/1 or "true"/"false".
+    if value is None or type(value) is bool:
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE
+    return bool(value)
+
+
+# One hook call per optional field instead of cattrs' generic Optional handling plus a
+# str hook: response structuring is on the event loop's hot path. Registered before the models
+# so their generated functions pick these up.
+converter.register_structure_hook_func(lambda t: t in (str, str | None), _as_str)
+converter.register_structure_hook_func(lambda t: t in (bool, bool | None), _as_bool)
+
+# Inner models first: the generated functions of the outer ones look their hooks up once.
+for _model in (CreditCard, PaymentData, Transaction, Customer, Order):
     converter.register_structure_hook(_model, _lenient_factory(_model))
 
 _token_hook = _lenient_factory(PaymentToken)
@@ -57,16 +81,6 @@ def _structure_token(value: Any, cls: type[Any]) -> PaymentToken:
 
 
 converter.register_structure_hook(PaymentToken, _structure_token)
-
-
-def _as_str(value: Any, _type: Any) -> str | None:
-    # Lenient: numbers the gateway sends where strings are documented become strings.
-    return value if value is None or type(value) is str else str(value)
-
-
-# One hook call per optional text field instead of cattrs' generic Optional handling plus a
-# str hook: response structuring is on the event loop's hot path.
-converter.register_structure_hook_func(lambda t: t in (str, str | None), _as_str)
 
 
 def structure(value: Any, cls: type[T]) -> T:

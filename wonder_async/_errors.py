@@ -6,9 +6,11 @@
     ├── ConfigurationError          bad client settings (key, environment, base URL)
     ├── ValidationError             bad input, caught before anything is sent
     ├── APIConnectionError          no usable HTTP response (reset, refused, bad body)
-    │   └── APITimeoutError         the call's deadline or a socket timeout expired
+    │   ├── APITimeoutError         the call's deadline or a socket timeout expired
+    │   └── OutcomeUnknownError     a charge/refund/void may or may not have happened
     ├── APIStatusError              the gateway answered with an error
     │   ├── BadRequestError         400
+    │   │   └── CardDeclinedError   the charge reached the card's issuer and was declined
     │   ├── AuthenticationError     401 / 403 (signature, app id, clock skew)
     │   ├── NotFoundError           404
     │   ├── RateLimitError          429
@@ -30,8 +32,10 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CardDeclinedError",
     "ConfigurationError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "RateLimitError",
     "ServerError",
     "ValidationError",
@@ -102,6 +106,26 @@ class APITimeoutError(APIConnectionError):
     """The call's deadline or a socket timeout expired before a response arrived."""
 
 
+class OutcomeUnknownError(APIConnectionError):
+    """A charge, refund or void failed ambiguously and looking it up failed too.
+
+    Nothing is known either way. ``payment_uuid`` (for charges) is the id to look up with
+    ``orders.get(transaction_uuid=...)``; calling ``payments.create`` again with the same
+    ``payment_uuid=`` is safe, as it looks the charge up before sending.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        payment_uuid: str | None = None,
+        request_id: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, sent=True, request_id=request_id, attempts=attempts)
+        self.payment_uuid = payment_uuid
+
+
 class APIStatusError(WonderError):
     """The gateway answered with a non-success HTTP status or envelope code."""
 
@@ -129,6 +153,34 @@ class APIStatusError(WonderError):
 
 class BadRequestError(APIStatusError):
     """400: the gateway rejected the parameters."""
+
+
+class CardDeclinedError(BadRequestError):
+    """The charge was refused by the card's issuer or the gateway's risk checks.
+
+    Never retried: the same charge would be declined again. ``code`` and ``message`` are
+    Wonder's; ``payment`` holds the failed transaction and its order when the gateway sent
+    them (``payment.transaction.failure_code``), and ``payment_uuid`` the charge's id.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        code: str | None = None,
+        body: Any = None,
+        request_id: str | None = None,
+        attempts: int = 0,
+        payment_uuid: str | None = None,
+        payment: Any = None,
+    ) -> None:
+        super().__init__(
+            message, status=status, code=code, body=body, request_id=request_id, attempts=attempts
+        )
+        self.payment_uuid = payment_uuid
+        #: The declined charge as a :class:`Payment` (``None`` if the gateway sent no order).
+        self.payment = payment
 
 
 class AuthenticationError(APIStatusError):

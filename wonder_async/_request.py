@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from ._client import WonderClient
+
+#: Looks up whether an unsafe call already took effect: given the client and the call's
+#: deadline (``time.monotonic()``), returns the envelope ``data`` to answer with, or ``None``
+#: when it did not happen (so sending again is safe).
+Recover = Callable[["WonderClient", float], Awaitable["dict[str, Any] | None"]]
 
 __all__ = ["Request", "dump_json"]
 
@@ -27,6 +36,11 @@ class Request:
     ``reconcile`` is what to tell the caller when an unsafe call failed ambiguously.
     ``signed`` carries headers signed ahead of time (the blocking client signs in the
     calling thread); they are used for the first attempt only.
+
+    ``recover`` makes an unsafe call (a charge, refund or void) safe to retry: after every
+    failure that may have reached the gateway the pipeline calls it, returns what it found,
+    and re-sends only when it found nothing. ``recover_first`` also calls it before the first
+    attempt (the caller's own id may have been used by an earlier, crashed run).
     """
 
     method: str
@@ -38,6 +52,8 @@ class Request:
     signed: dict[str, str] | None = attrs.field(
         default=None, repr=lambda h: "<signed>" if h else "None"
     )
+    recover: Recover | None = attrs.field(default=None, repr=False)
+    recover_first: bool = False
 
     @classmethod
     def json(cls, method: str, uri: str, payload: Any, **kw: Any) -> Request:

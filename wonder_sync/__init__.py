@@ -16,16 +16,24 @@ from wonder_async import AuthenticationError as AuthenticationError
 from wonder_async import BadRequestError as BadRequestError
 from wonder_async import BillingAddress as BillingAddress
 from wonder_async import Card as Card
+from wonder_async import CardDeclinedError as CardDeclinedError
 from wonder_async import ConfigurationError as ConfigurationError
+from wonder_async import ConsumeMode as ConsumeMode
 from wonder_async import CreditCard as CreditCard
 from wonder_async import Customer as Customer
 from wonder_async import NotFoundError as NotFoundError
 from wonder_async import Order as Order
+from wonder_async import OutcomeUnknownError as OutcomeUnknownError
+from wonder_async import Payment as Payment
+from wonder_async import PaymentData as PaymentData
 from wonder_async import PaymentToken as PaymentToken
 from wonder_async import RateLimitError as RateLimitError
+from wonder_async import Refund as Refund
 from wonder_async import ServerError as ServerError
 from wonder_async import ThreeDS as ThreeDS
 from wonder_async import TokenState as TokenState
+from wonder_async import Transaction as Transaction
+from wonder_async import TransactionType as TransactionType
 from wonder_async import UpsertResult as UpsertResult
 from wonder_async import ValidationError as ValidationError
 from wonder_async import WebhookVerificationError as WebhookVerificationError
@@ -44,16 +52,24 @@ __all__ = [
     "BadRequestError",
     "BillingAddress",
     "Card",
+    "CardDeclinedError",
     "ConfigurationError",
+    "ConsumeMode",
     "CreditCard",
     "Customer",
     "NotFoundError",
     "Order",
+    "OutcomeUnknownError",
+    "Payment",
+    "PaymentData",
     "PaymentToken",
     "RateLimitError",
+    "Refund",
     "ServerError",
     "ThreeDS",
     "TokenState",
+    "Transaction",
+    "TransactionType",
     "UpsertResult",
     "ValidationError",
     "WebhookEvent",

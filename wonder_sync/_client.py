@@ -17,6 +17,7 @@ from ._portal import Portal
 from .resources.customers import Customers
 from .resources.orders import Orders
 from .resources.payment_tokens import PaymentTokens
+from .resources.payments import Payments
 
 __all__ = ["WonderClient"]
 
@@ -103,8 +104,13 @@ class WonderClient:
 
     @cached_property
     def orders(self) -> Orders:
-        """Orders, tied to a customer by ``customer_uuid``."""
+        """Orders with their transactions: create, look up, list, void, refund."""
         return Orders(self)
+
+    @cached_property
+    def payments(self) -> Payments:
+        """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
+        return Payments(self)
 
     def with_options(
         self,

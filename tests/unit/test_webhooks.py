@@ -73,7 +73,7 @@ def test_authentic_webhook_becomes_a_typed_event(key_pair: KeyPair, payload: Any
     )  # fmt: skip
     assert isinstance(event.order, Order)
     assert (event.order.number, event.order.charge_fee) == ("N-1", "9.90")
-    assert event.order.extra["transactions"] == [{"uuid": "t-1", "success": True}]
+    assert [(t.uuid, t.success) for t in event.order.transactions] == [("t-1", True)]
     assert (event.app_id, event.request_time) == ("app-1", NOW)
     assert event.raw == payload
 

@@ -59,6 +59,24 @@ async def _aiter_rows(rows: Rows) -> AsyncIterator[Mapping[str, Any]]:
             yield row
 
 
+def filter_query(filters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
+    """Query DSL parameters (wonder-api.md §4.5): ``{"name": {"_contains": "Chan"}}`` ->
+    ``filter[name][_contains]=Chan``, percent-encoded as sent and signed. Booleans are sent as
+    ``1``/``0`` and lists (for ``_in``/``_not_in``) comma-separated, as the DSL documents.
+    """
+    query = []
+    for field, ops in (filters or {}).items():
+        for op, value in ops.items():
+            if isinstance(value, bool):
+                text = "1" if value else "0"
+            elif isinstance(value, list | tuple | set | frozenset):
+                text = ",".join(str(v) for v in value)
+            else:
+                text = str(value)
+            query.append(f"filter[{path_segment(field)}][{path_segment(op)}]={path_segment(text)}")
+    return query
+
+
 def _check_uuid(field: str, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "required", "is required")
@@ -111,11 +129,7 @@ class _CustomersRequests:
             if linked_source_type not in _LINKED_SOURCE_TYPES:
                 raise ValidationError("linked_source_type", "enum", "must be one of: Store, User")
             query.append(f"linked_source_type={linked_source_type}")
-        for field, ops in (filters or {}).items():
-            for op, value in ops.items():
-                query.append(
-                    f"filter[{path_segment(field)}][{path_segment(op)}]={path_segment(str(value))}"
-                )
+        query.extend(filter_query(filters))
         return Request("GET", Paths.CUSTOMERS + "?" + "&".join(query))
 
     @staticmethod

@@ -1,28 +1,42 @@
-"""``wonder.orders``: create an order for a customer, look one up."""
+"""``wonder.orders``: create, look up (with transactions), list, void and refund orders."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from .._converter import structure
 from .._errors import ValidationError
-from .._models import Order, check_text
-from .._request import Request
-from .._wire import Paths
+from .._models import Order, Refund, check_text
+from .._request import Recover, Request
+from .._wire import Paths, path_segment
 from ._base import AsyncResource
+from ._recovery import RECOVERED, recover_by_lookup
+from .customers import MAX_PAGE_SIZE, filter_query
+
+if TYPE_CHECKING:
+    from .._client import WonderClient
 
 __all__ = ["Orders"]
 
+_TOTAL_KEYS: Final = ("paid_total", "refunded_total")
 
-def _amount(field: str, value: str | Decimal | None, *, required: bool) -> str | None:
+
+def amount_text(field: str, value: str | Decimal | None, *, required: bool) -> str | None:
+    """Validate an amount (``str`` or ``Decimal``, at most 2 places, not negative) and return
+    it as the gateway's ``"21.00"`` text.
+
+    :raises ValidationError: naming ``field``.
+    """
     if value is None:
         if required:
             raise ValidationError(field, "required", "is required")
         return None
     if isinstance(value, float):
         raise ValidationError(field, "type", "must be a str or Decimal, never a float")
+    if isinstance(value, str) and not value.isascii():
+        raise ValidationError(field, "amount", "must use ASCII digits, like '21.00'")
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
@@ -36,11 +50,145 @@ def _amount(field: str, value: str | Decimal | None, *, required: bool) -> str |
     return f"{amount:.2f}"
 
 
+def order_key(number: str | None, reference_number: str | None) -> dict[str, str]:
+    """The ``{"number"|"reference_number": ...}`` object naming one order.
+
+    :raises ValidationError: unless exactly one is given.
+    """
+    if (number is None) == (reference_number is None):
+        raise ValidationError("number", "one_of", "give exactly one of number or reference_number")
+    if number is not None:
+        check_text("order.number", number, required=True, max_length=255)
+        return {"number": number}
+    check_text("order.reference_number", reference_number, required=True, max_length=255)
+    assert reference_number is not None
+    return {"reference_number": reference_number}
+
+
+def order_fields(
+    reference_number: str,
+    charge_fee: str | Decimal,
+    currency: str,
+    customer_uuid: str | None,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """Validate a new order's fields; return ``{"order": {...}[, "customer_uuid"]}``.
+
+    :raises ValidationError: naming the first field that breaks a rule.
+    """
+    check_text("order.reference_number", reference_number, required=True, max_length=255)
+    check_text("order.currency", currency, required=True, max_length=3)
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
+    if not currency.isupper():
+        raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
+    order: dict[str, Any] = {
+        "reference_number": reference_number,
+        "charge_fee": amount_text("order.charge_fee", charge_fee, required=True),
+        "currency": currency,
+    }
+    extra = dict(extra)
+    tips = amount_text("order.tips", extra.pop("tips", None), required=False)
+    if tips is not None:
+        order["tips"] = tips
+    note = extra.pop("note", None)
+    check_text("order.note", note, required=False, max_length=254)
+    for key, value in (("note", note), *extra.items()):
+        if value is not None:
+            order[key] = value
+    payload: dict[str, Any] = {"order": order}
+    if customer_uuid is not None:
+        check_text("customer_uuid", customer_uuid, required=True, max_length=64)
+        payload["customer_uuid"] = customer_uuid
+    return payload
+
+
 def _order(data: dict[str, Any]) -> Order:
     order = data.get("order")
     if isinstance(order, dict) and data.get("payment_link") is not None:
         order = {**order, "payment_link": data["payment_link"]}
     return structure(order, Order)
+
+
+def _transactions(data: dict[str, Any]) -> list[dict[str, Any]]:
+    order = data.get("order")
+    found = order.get("transactions") if isinstance(order, dict) else None
+    return [t for t in found if isinstance(t, dict)] if isinstance(found, list) else []
+
+
+def _check_uuid(field: str, value: str) -> None:
+    check_text(field, value, required=True, max_length=64)
+
+
+def refund_uuids(data: dict[str, Any], transaction_uuid: str) -> frozenset[str]:
+    """The uuids of the refunds of ``transaction_uuid`` on an order answer."""
+    return frozenset(
+        str(t.get("uuid"))
+        for t in _transactions(data)
+        if t.get("original_transaction_uuid") == transaction_uuid
+    )
+
+
+def refund_from(data: dict[str, Any], transaction_uuid: str, before: frozenset[str]) -> Refund:
+    """Build the :class:`Refund` from the order answer: the refund of ``transaction_uuid`` that
+    was not there ``before``."""
+    order = _order(data)
+    new = [
+        t
+        for t in order.transactions
+        if t.original_transaction_uuid == transaction_uuid and t.uuid not in before
+    ]
+    return Refund(
+        transaction=new[-1] if new else None,
+        order=order,
+        recovered=bool(data.get(RECOVERED)),
+    )
+
+
+def _void_recovery(key: dict[str, str], transaction_uuid: str | None) -> Recover:
+    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+
+    def done(data: dict[str, Any]) -> bool:
+        if transaction_uuid is None:
+            order = data.get("order") or {}
+            return "voided" in (order.get("state"), order.get("correspondence_state"))
+        return any(
+            t.get("uuid") == transaction_uuid
+            and (t.get("voided") is True or t.get("state") == "voided")
+            for t in _transactions(data)
+        )
+
+    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
+        return await recover_by_lookup(client, deadline, (lookup,), done, "the void")
+
+    return recover
+
+
+def _refund_recovery(
+    key: dict[str, str], transaction_uuid: str, amount: str, before: frozenset[str]
+) -> Recover:
+    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+
+    def done(data: dict[str, Any]) -> bool:
+        return any(
+            t.get("original_transaction_uuid") == transaction_uuid
+            and t.get("uuid") not in before
+            and amount_matches(t.get("amount"), amount)
+            for t in _transactions(data)
+        )
+
+    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
+        return await recover_by_lookup(client, deadline, (lookup,), done, "the refund")
+
+    return recover
+
+
+def amount_matches(value: Any, amount: str) -> bool:
+    """Whether a response's amount (text or number) equals ``amount``."""
+    try:
+        return Decimal(str(value)) == Decimal(amount)
+    except (InvalidOperation, ValueError):
+        return False
 
 
 class _OrdersRequests:
@@ -57,27 +205,7 @@ class _OrdersRequests:
         with_payment_link: bool,
         extra: dict[str, Any],
     ) -> Request:
-        check_text("order.reference_number", reference_number, required=True, max_length=255)
-        check_text("order.currency", currency, required=True, max_length=3)
-        if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-            raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
-        order: dict[str, Any] = {
-            "reference_number": reference_number,
-            "charge_fee": _amount("order.charge_fee", charge_fee, required=True),
-            "currency": currency,
-        }
-        tips = _amount("order.tips", extra.pop("tips"), required=False)
-        if tips is not None:
-            order["tips"] = tips
-        note = extra.pop("note")
-        check_text("order.note", note, required=False, max_length=254)
-        for key, value in (("note", note), *extra.items()):
-            if value is not None:
-                order[key] = value
-        payload: dict[str, Any] = {"order": order}
-        if customer_uuid is not None:
-            check_text("customer_uuid", customer_uuid, required=True, max_length=64)
-            payload["customer_uuid"] = customer_uuid
+        payload = order_fields(reference_number, charge_fee, currency, customer_uuid, extra)
         uri = Paths.ORDERS + ("?with_payment_link=true" if with_payment_link else "")
         return Request.json(
             "POST",
@@ -91,15 +219,83 @@ class _OrdersRequests:
         )
 
     @staticmethod
-    def _get_request(number: str | None, reference_number: str | None) -> Request:
-        if (number is None) == (reference_number is None):
-            raise ValidationError(
-                "number", "one_of", "give exactly one of number or reference_number"
+    def _get_request(
+        number: str | None, reference_number: str | None, transaction_uuid: str | None = None
+    ) -> Request:
+        if transaction_uuid is not None:
+            if number is not None or reference_number is not None:
+                raise ValidationError(
+                    "transaction_uuid",
+                    "one_of",
+                    "give exactly one of number, reference_number or transaction_uuid",
+                )
+            _check_uuid("transaction.uuid", transaction_uuid)
+            return Request.json(
+                "POST", Paths.ORDER_CHECK, {"transaction": {"uuid": transaction_uuid}}
             )
-        key, value = (
-            ("number", number) if number is not None else ("reference_number", reference_number)
+        key = order_key(number, reference_number)
+        return Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+
+    @staticmethod
+    def _check_request(key: dict[str, str]) -> Request:
+        return Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+
+    @staticmethod
+    def _void_request(key: dict[str, str], transaction_uuid: str | None) -> Request:
+        body: dict[str, Any] = {"order": key}
+        if transaction_uuid is not None:
+            _check_uuid("transaction.uuid", transaction_uuid)
+            body["transaction"] = {"uuid": transaction_uuid}
+        return Request.json(
+            "POST",
+            Paths.ORDER_VOID,
+            body,
+            idempotent=False,
+            recover=_void_recovery(key, transaction_uuid),
         )
-        return Request.json("POST", Paths.ORDER_CHECK, {"order": {key: value}})
+
+    @staticmethod
+    def _refund_request(
+        key: dict[str, str], transaction_uuid: str, amount: str, before: frozenset[str]
+    ) -> Request:
+        body = {
+            "order": key,
+            "transaction": {"uuid": transaction_uuid},
+            "refund": {"amount": amount},
+        }
+        return Request.json(
+            "POST",
+            Paths.ORDER_REFUND,
+            body,
+            idempotent=False,
+            recover=_refund_recovery(key, transaction_uuid, amount, before),
+        )
+
+    @staticmethod
+    def _refund_amount(amount: str | Decimal) -> str:
+        value = amount_text("refund.amount", amount, required=True)
+        assert value is not None
+        if Decimal(value) <= 0:
+            raise ValidationError("refund.amount", "positive", "must be above 0")
+        return value
+
+    @staticmethod
+    def _list_request(
+        limit: int,
+        offset: int,
+        customer_uuid: str | None,
+        filters: Mapping[str, Mapping[str, Any]] | None,
+    ) -> Request:
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValidationError(
+                "page_size", "range", f"must be between 1 and {MAX_PAGE_SIZE} (got {limit})"
+            )
+        query = [f"limit={limit}", f"offset={offset}"]
+        if customer_uuid is not None:
+            _check_uuid("customer_uuid", customer_uuid)
+            query.append(f"customer_uuid={path_segment(customer_uuid)}")
+        query.extend(filter_query(filters))
+        return Request("GET", Paths.ORDERS_LIST + "?" + "&".join(query))
 
 
 class Orders(_OrdersRequests, AsyncResource):
@@ -150,9 +346,96 @@ class Orders(_OrdersRequests, AsyncResource):
         )
         return _order(await self._client._execute(request))
 
-    async def get(self, *, number: str | None = None, reference_number: str | None = None) -> Order:
-        """Look an order up by Wonder's ``number`` or your ``reference_number``.
+    async def get(
+        self,
+        *,
+        number: str | None = None,
+        reference_number: str | None = None,
+        transaction_uuid: str | None = None,
+    ) -> Order:
+        """Look an order up, with its transactions, by exactly one of Wonder's ``number``, your
+        ``reference_number``, or the ``transaction_uuid`` of one of its transactions (for a
+        charge made by this SDK, its ``payment_uuid``).
 
+        :raises ValidationError: unless exactly one key is given.
         :raises NotFoundError: when there is no such order.
         """
-        return _order(await self._client._execute(self._get_request(number, reference_number)))
+        request = self._get_request(number, reference_number, transaction_uuid)
+        return _order(await self._client._execute(request))
+
+    async def list(
+        self,
+        *,
+        customer_uuid: str | None = None,
+        filters: Mapping[str, Mapping[str, Any]] | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[Order]:
+        """Iterate over all orders (or one customer's), ``page_size`` (at most 1000) per request.
+
+        :param customer_uuid: only this customer's orders.
+        :param filters: Query DSL filters, e.g. ``{"correspondence_state": {"_eq": "paid"}}``.
+        :raises ValidationError: for a ``page_size`` outside 1-1000.
+        """
+        offset = 0
+        while True:
+            request = self._list_request(page_size, offset, customer_uuid, filters)
+            data = await self._client._execute(request)
+            page = data.get("orders") or []
+            for item in page:
+                yield _order(item)
+            if len(page) < page_size:
+                return
+            offset += len(page)
+
+    async def void(
+        self,
+        *,
+        number: str | None = None,
+        reference_number: str | None = None,
+        transaction_uuid: str | None = None,
+    ) -> Order:
+        """Void a transaction of an order (``transaction_uuid``), or a whole unpaid order.
+
+        Made safe to retry: after a failure that may have reached the gateway, the order is
+        looked up, and the void is sent again only if it did not take effect.
+
+        :param transaction_uuid: the sale or authorisation to void (must have ``allow_void``);
+            without it the order itself is voided, which the gateway allows only while unpaid.
+        :returns: the order after the void.
+        :raises ValidationError: unless exactly one of ``number``/``reference_number`` is given.
+        :raises BadRequestError: the gateway refused (not voidable, already voided, paid).
+        :raises OutcomeUnknownError: the void failed ambiguously and could not be looked up.
+        """
+        key = order_key(number, reference_number)
+        return _order(await self._client._execute(self._void_request(key, transaction_uuid)))
+
+    async def refund(
+        self,
+        *,
+        transaction_uuid: str,
+        amount: str | Decimal,
+        number: str | None = None,
+        reference_number: str | None = None,
+    ) -> Refund:
+        """Refund ``amount`` (all or part) of a successful sale of an order.
+
+        The order is read first, so that after a failure that may have reached the gateway a
+        look-up can tell this refund from earlier ones; the refund is sent again only if it
+        did not take effect. Refunds never exceed what is left of the sale.
+
+        :param transaction_uuid: the sale to refund.
+        :param amount: ``str`` or ``Decimal`` above 0 with at most 2 places.
+        :returns: the :class:`Refund` with the new refund ``transaction`` and the ``order``.
+        :raises ValidationError: before sending, naming the field that breaks a rule.
+        :raises NotFoundError: there is no such order.
+        :raises BadRequestError: the gateway refused (not refundable, amount above what is left).
+        :raises OutcomeUnknownError: the refund failed ambiguously and could not be looked up.
+        """
+        key = order_key(number, reference_number)
+        _check_uuid("transaction.uuid", transaction_uuid)
+        value = self._refund_amount(amount)
+        before = refund_uuids(
+            await self._client._execute(self._check_request(key)), transaction_uuid
+        )
+        request = self._refund_request(key, transaction_uuid, value, before)
+        return refund_from(await self._client._execute(request), transaction_uuid, before)

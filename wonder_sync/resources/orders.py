@@ -1,16 +1,23 @@
-"""``wonder.orders``: create an order for a customer, look one up.
+"""``wonder.orders``: create, look up (with transactions), list, void and refund orders.
 
 Blocking twin generated from wonder_async by scripts/gen_sync.py; do not edit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from wonder_async._models import Order
-from wonder_async.resources.orders import _order, _OrdersRequests
+from wonder_async._models import Order, Refund
+from wonder_async.resources.orders import (
+    _check_uuid,
+    _order,
+    _OrdersRequests,
+    order_key,
+    refund_from,
+    refund_uuids,
+)
 from wonder_sync.resources._base import SyncResource
 
 __all__ = ["Orders"]
@@ -64,9 +71,94 @@ class Orders(_OrdersRequests, SyncResource):
         )
         return _order(self._client._execute(request))
 
-    def get(self, *, number: str | None = None, reference_number: str | None = None) -> Order:
-        """Look an order up by Wonder's ``number`` or your ``reference_number``.
+    def get(
+        self,
+        *,
+        number: str | None = None,
+        reference_number: str | None = None,
+        transaction_uuid: str | None = None,
+    ) -> Order:
+        """Look an order up, with its transactions, by exactly one of Wonder's ``number``, your
+        ``reference_number``, or the ``transaction_uuid`` of one of its transactions (for a
+        charge made by this SDK, its ``payment_uuid``).
 
+        :raises ValidationError: unless exactly one key is given.
         :raises NotFoundError: when there is no such order.
         """
-        return _order(self._client._execute(self._get_request(number, reference_number)))
+        request = self._get_request(number, reference_number, transaction_uuid)
+        return _order(self._client._execute(request))
+
+    def list(
+        self,
+        *,
+        customer_uuid: str | None = None,
+        filters: Mapping[str, Mapping[str, Any]] | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Order]:
+        """Iterate over all orders (or one customer's), ``page_size`` (at most 1000) per request.
+
+        :param customer_uuid: only this customer's orders.
+        :param filters: Query DSL filters, e.g. ``{"correspondence_state": {"_eq": "paid"}}``.
+        :raises ValidationError: for a ``page_size`` outside 1-1000.
+        """
+        offset = 0
+        while True:
+            request = self._list_request(page_size, offset, customer_uuid, filters)
+            data = self._client._execute(request)
+            page = data.get("orders") or []
+            for item in page:
+                yield _order(item)
+            if len(page) < page_size:
+                return
+            offset += len(page)
+
+    def void(
+        self,
+        *,
+        number: str | None = None,
+        reference_number: str | None = None,
+        transaction_uuid: str | None = None,
+    ) -> Order:
+        """Void a transaction of an order (``transaction_uuid``), or a whole unpaid order.
+
+        Made safe to retry: after a failure that may have reached the gateway, the order is
+        looked up, and the void is sent again only if it did not take effect.
+
+        :param transaction_uuid: the sale or authorisation to void (must have ``allow_void``);
+            without it the order itself is voided, which the gateway allows only while unpaid.
+        :returns: the order after the void.
+        :raises ValidationError: unless exactly one of ``number``/``reference_number`` is given.
+        :raises BadRequestError: the gateway refused (not voidable, already voided, paid).
+        :raises OutcomeUnknownError: the void failed ambiguously and could not be looked up.
+        """
+        key = order_key(number, reference_number)
+        return _order(self._client._execute(self._void_request(key, transaction_uuid)))
+
+    def refund(
+        self,
+        *,
+        transaction_uuid: str,
+        amount: str | Decimal,
+        number: str | None = None,
+        reference_number: str | None = None,
+    ) -> Refund:
+        """Refund ``amount`` (all or part) of a successful sale of an order.
+
+        The order is read first, so that after a failure that may have reached the gateway a
+        look-up can tell this refund from earlier ones; the refund is sent again only if it
+        did not take effect. Refunds never exceed what is left of the sale.
+
+        :param transaction_uuid: the sale to refund.
+        :param amount: ``str`` or ``Decimal`` above 0 with at most 2 places.
+        :returns: the :class:`Refund` with the new refund ``transaction`` and the ``order``.
+        :raises ValidationError: before sending, naming the field that breaks a rule.
+        :raises NotFoundError: there is no such order.
+        :raises BadRequestError: the gateway refused (not refundable, amount above what is left).
+        :raises OutcomeUnknownError: the refund failed ambiguously and could not be looked up.
+        """
+        key = order_key(number, reference_number)
+        _check_uuid("transaction.uuid", transaction_uuid)
+        value = self._refund_amount(amount)
+        before = refund_uuids(self._client._execute(self._check_request(key)), transaction_uuid)
+        request = self._refund_request(key, transaction_uuid, value, before)
+        return refund_from(self._client._execute(request), transaction_uuid, before)

@@ -1,0 +1,280 @@
+"""``wonder.payments``: charge a saved payment token, exactly once.
+
+Every charge carries a ``payment.uuid``: the caller's ``payment_uuid=``, or one generated once
+per call. The pipeline retries a charge after failures that may have reached the gateway, but
+before it sends again it looks the transaction up by that uuid (Query order by transaction
+uuid, then the order's ``transactions[]``) and returns what it finds. A caller-given
+``payment_uuid`` is also looked up before the first attempt, so a worker that crashed and runs
+again with the same id never charges twice. See docs/guides/payments.md for the readings of
+the API this relies on.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from .._converter import structure
+from .._errors import (
+    APIConnectionError,
+    BadRequestError,
+    CardDeclinedError,
+    ValidationError,
+    WonderError,
+)
+from .._models import CONSUME_MODES, Order, Payment, check_enum, check_text
+from .._request import Recover, Request
+from .._wire import Paths
+from ._base import AsyncResource
+from ._recovery import RECOVERED, recover_by_lookup
+from .orders import amount_text, order_fields, order_key
+
+if TYPE_CHECKING:
+    from .._client import WonderClient
+
+__all__ = ["Payments"]
+
+_ENTRY_TYPE: Final = "mit"  # merchant-initiated: the cardholder is not present
+
+
+def _check_payment_uuid(payment_uuid: str | None) -> str:
+    if payment_uuid is None:
+        return str(uuidlib.uuid4())
+    check_text("payment.uuid", payment_uuid, required=True, max_length=64)
+    if payment_uuid != payment_uuid.strip() or not payment_uuid.isprintable():
+        raise ValidationError("payment.uuid", "format", "must be printable, without spaces")
+    return payment_uuid
+
+
+def _has_transaction(payment_uuid: str) -> Any:
+    def found(data: dict[str, Any]) -> bool:
+        order = data.get("order")
+        transactions = order.get("transactions") if isinstance(order, dict) else None
+        return isinstance(transactions, list) and any(
+            isinstance(t, dict) and t.get("uuid") == payment_uuid for t in transactions
+        )
+
+    return found
+
+
+def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
+    by_transaction = Request.json(
+        "POST", Paths.ORDER_CHECK, {"transaction": {"uuid": payment_uuid}}
+    )
+    by_order = Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+
+    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
+        return await recover_by_lookup(
+            client,
+            deadline,
+            (by_transaction, by_order),
+            _has_transaction(payment_uuid),
+            f"the charge with payment_uuid {payment_uuid}",
+            payment_uuid=payment_uuid,
+        )
+
+    return recover
+
+
+def payment_from(data: dict[str, Any], payment_uuid: str) -> Payment:
+    """Build the :class:`Payment` of ``payment_uuid`` from an order answer.
+
+    :raises CardDeclinedError: when the charge's transaction did not succeed.
+    """
+    order = structure(data.get("order"), Order)
+    transaction = order.transaction(payment_uuid)
+    if transaction is None:
+        # A gateway that names transactions itself: the newest charge on the order is ours.
+        charges = [t for t in order.transactions if t.type != "Refund"]
+        if not charges:
+            raise APIConnectionError(
+                f"the gateway's answer holds no transaction for payment_uuid {payment_uuid}"
+            )
+        transaction = charges[-1]
+    payment = Payment(payment_uuid, transaction, order, recovered=bool(data.get(RECOVERED)))
+    if transaction.success is False:
+        raise CardDeclinedError(
+            transaction.failure_message or "the charge was declined",
+            code=transaction.failure_code,
+            payment_uuid=payment_uuid,
+            payment=payment,
+        )
+    return payment
+
+
+def declined_from(exc: BadRequestError, payment_uuid: str) -> BadRequestError:
+    """Turn a 400 whose body holds the failed transaction into a :class:`CardDeclinedError`;
+    any other 400 (bad parameters, unusable token) is returned unchanged."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    data = body.get("data")
+    if not isinstance(data, dict) or not _has_transaction(payment_uuid)(data):
+        return exc
+    try:
+        payment_from(data, payment_uuid)
+    except CardDeclinedError as declined:
+        payment = declined.payment
+    except WonderError:
+        return exc
+    else:
+        return exc  # the transaction succeeded: not a decline, keep the gateway's error
+    return CardDeclinedError(
+        exc.message,
+        status=exc.status,
+        code=exc.code,
+        body=exc.body,
+        request_id=exc.request_id,
+        attempts=exc.attempts,
+        payment_uuid=payment_uuid,
+        payment=payment,
+    )
+
+
+class _PaymentsRequests:
+    """Request builders shared by the async and blocking resources."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _charge_request(
+        target: dict[str, Any],
+        key: dict[str, str],
+        token: str,
+        amount: str | Decimal,
+        consume_mode: str,
+        payment_uuid: str | None,
+    ) -> tuple[Request, str]:
+        check_text("payment.payment_token.token", token, required=True, max_length=255)
+        check_enum("payment.payment_token.consume_mode", consume_mode, CONSUME_MODES)
+        value = amount_text("payment.payment_token.amount", amount, required=True)
+        if value is not None and Decimal(value) <= 0:
+            raise ValidationError("payment.payment_token.amount", "positive", "must be above 0")
+        chosen = _check_payment_uuid(payment_uuid)
+        body = {
+            **target,
+            "payment": {
+                "uuid": chosen,
+                "payment_token": {
+                    "amount": value,
+                    "token": token,
+                    "consume_mode": consume_mode,
+                    "entry_type": _ENTRY_TYPE,
+                },
+            },
+        }
+        request = Request.json(
+            "POST",
+            Paths.OPEN_PAYMENTS,
+            body,
+            idempotent=False,
+            recover=_charge_recovery(chosen, key),
+            recover_first=payment_uuid is not None,
+        )
+        return request, chosen
+
+
+class Payments(_PaymentsRequests, AsyncResource):
+    """Charges of saved payment tokens (merchant-initiated), each made at most once."""
+
+    __slots__ = ()
+
+    async def create(
+        self,
+        *,
+        token: str,
+        amount: str | Decimal,
+        reference_number: str | None = None,
+        number: str | None = None,
+        consume_mode: str = "sales",
+        payment_uuid: str | None = None,
+    ) -> Payment:
+        """Charge a saved ``token`` for an order created before, at most once.
+
+        Name the order by your ``reference_number`` or Wonder's ``number``. Failures that may
+        have reached the gateway are retried, but only after looking the charge up by its
+        ``payment_uuid``: if it went through, that transaction is returned
+        (``payment.recovered``) instead of charging again.
+
+        :param token: the customer's payment token (``PaymentToken.token``), bound and usable.
+        :param amount: the amount as ``str`` or ``Decimal`` (never ``float``), e.g. ``"21.00"``.
+        :param consume_mode: ``"sales"`` (charge) or ``"pre_authorize"`` (hold the amount).
+        :param payment_uuid: your own id for this charge (at most 64 characters), e.g. derived
+            from your invoice id: a second call with the same id, even from another process
+            after a crash, returns the first charge instead of making another. It is looked
+            up before sending. Default: a new UUID4, fixed for this call's retries.
+        :returns: the :class:`Payment` with its ``transaction`` and ``order``.
+        :raises ValidationError: before sending, naming the field that breaks a rule.
+        :raises CardDeclinedError: the issuer or gateway declined the charge (never retried).
+        :raises NotFoundError: there is no such order.
+        :raises OutcomeUnknownError: the charge failed ambiguously and could not be looked up;
+            calling again with the same ``payment_uuid`` is safe.
+        """
+        key = order_key(number, reference_number)
+        request, chosen = self._charge_request(
+            dict(key), key, token, amount, consume_mode, payment_uuid
+        )
+        try:
+            data = await self._client._execute(request)
+        except BadRequestError as exc:
+            raise declined_from(exc, chosen) from None
+        return payment_from(data, chosen)
+
+    async def create_with_order(
+        self,
+        *,
+        reference_number: str,
+        token: str,
+        amount: str | Decimal,
+        currency: str,
+        customer_uuid: str | None = None,
+        consume_mode: str = "sales",
+        payment_uuid: str | None = None,
+        tips: str | Decimal | None = None,
+        note: str | None = None,
+        due_date: str | None = None,
+        callback_url: str | None = None,
+        redirect_url: str | None = None,
+        line_items: Sequence[dict[str, Any]] | None = None,
+    ) -> Payment:
+        """Create an order for ``amount`` and charge a saved ``token`` for it, in one call.
+
+        Wonder's "Direct Payment". Exactly-once rules as for :meth:`create`; the look-up also
+        finds the order by ``reference_number``.
+
+        :param reference_number: your unique reference of the new order.
+        :param amount: the order's ``charge_fee`` and the amount charged.
+        :param currency: ISO 4217 code, e.g. ``HKD``.
+        :param customer_uuid: the customer who owns the token.
+        :returns: the :class:`Payment` with its ``transaction`` and the new ``order``.
+        :raises ValidationError: before sending, naming the field that breaks a rule.
+        :raises CardDeclinedError: the issuer or gateway declined the charge (never retried).
+        :raises OutcomeUnknownError: as for :meth:`create`.
+        """
+        target = order_fields(
+            reference_number,
+            amount,
+            currency,
+            customer_uuid,
+            {
+                "tips": tips,
+                "note": note,
+                "due_date": due_date,
+                "callback_url": callback_url,
+                "redirect_url": redirect_url,
+                "line_items": list(line_items) if line_items is not None else None,
+            },
+        )
+        request, chosen = self._charge_request(
+            target,
+            {"reference_number": reference_number},
+            token,
+            amount,
+            consume_mode,
+            payment_uuid,
+        )
+        try:
+            data = await self._client._execute(request)
+        except BadRequestError as exc:
+            raise declined_from(exc, chosen) from None
+        return payment_from(data, chosen)
