@@ -1,0 +1,174 @@
+"""What every command group shares: credentials, the client, output, and progress display."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+
+from .._client import WonderClient
+from .._errors import ValidationError, WonderError
+
+__all__ = [
+    "Handler",
+    "Progress",
+    "client",
+    "connection_parser",
+    "emit",
+    "error_record",
+    "jsonable",
+    "run_async",
+]
+
+Handler = Callable[[argparse.Namespace], int]
+"""What a command does: parsed arguments in, exit status out (set as ``handler`` default)."""
+
+
+def run_async(command: Callable[[argparse.Namespace], Awaitable[int]]) -> Handler:
+    """A handler that runs an async command on a fresh event loop."""
+
+    def handler(args: argparse.Namespace) -> int:
+        async def go() -> int:
+            return await command(args)
+
+        return asyncio.run(go())
+
+    return handler
+
+
+# --- credentials and the client -----------------------------------------------------------
+
+
+def connection_parser() -> argparse.ArgumentParser:
+    """A parent parser with the connection options and ``--json``, for API commands."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("connection (defaults from WONDER_* environment variables)")
+    group.add_argument("--app-id", default=None, help="AppID (default: $WONDER_APP_ID)")
+    group.add_argument(
+        "--private-key-file",
+        type=Path,
+        default=None,
+        help="PEM private key file (default: $WONDER_PRIVATE_KEY or $WONDER_PRIVATE_KEY_FILE)",
+    )
+    group.add_argument(
+        "--environment",
+        choices=["sandbox", "production", "alpha"],
+        default=None,
+        help="gateway environment (default: $WONDER_ENVIRONMENT or sandbox)",
+    )
+    group.add_argument("--base-url", default=None, help="override the host, e.g. an emulator")
+    common.add_argument("--json", action="store_true", help="print JSON, one object per line")
+    return common
+
+
+def client(args: argparse.Namespace, **kw: Any) -> WonderClient:
+    """A client from the connection options, falling back to the environment variables."""
+    key: str | None = None
+    if args.private_key_file:
+        key = os.fspath(args.private_key_file)
+    return WonderClient(
+        app_id=args.app_id,
+        private_key=key,
+        environment=args.environment,
+        base_url=args.base_url,
+        **kw,
+    )
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """Models as plain dicts (``None`` fields dropped, ``extra`` merged in); lists item-wise."""
+    if attrs.has(type(value)):
+        data = attrs.asdict(value, recurse=True)
+        extra = data.pop("extra", None) or {}
+        return {**{k: v for k, v in data.items() if v is not None}, **extra}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def emit(args: argparse.Namespace, value: Any) -> None:
+    """Print a result: JSON with ``--json``, else ``key=value`` pairs, one line per item."""
+    data = jsonable(value)
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return
+    rows = data if isinstance(data, list) else [data]
+    for row in rows:
+        if isinstance(row, dict):
+            print("  ".join(f"{k}={_short(v)}" for k, v in row.items()))
+        else:
+            print(row)
+
+
+def _short(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+def error_record(exc: BaseException) -> dict[str, Any]:
+    """The fields a results line carries for a failed row (never card data: messages are safe)."""
+    record: dict[str, Any] = {"error": str(exc), "error_type": type(exc).__name__}
+    if isinstance(exc, ValidationError):
+        record["field"] = exc.field
+        record["rule"] = exc.rule
+    if isinstance(exc, WonderError):
+        record["retryable"] = exc.retryable
+        if exc.request_id:
+            record["request_id"] = exc.request_id
+    return record
+
+
+# --- progress -----------------------------------------------------------------------------
+
+
+@attrs.define
+class Progress:
+    """Progress on stderr: a redrawn bar on a terminal, a plain line every few seconds if not."""
+
+    total: int | None
+    stream: TextIO = sys.stderr
+    tty: bool = attrs.field(factory=lambda: sys.stderr.isatty())
+    done: int = 0
+    failed: int = 0
+    started: float = attrs.field(factory=time.monotonic)
+    last: float = 0.0
+
+    def tick(self, ok: bool) -> None:
+        self.done += 1
+        self.failed += not ok
+        now = time.monotonic()
+        if now - self.last >= (0.1 if self.tty else 5.0):
+            self.last = now
+            self.show()
+
+    def show(self, final: bool = False) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = self.done / elapsed
+        total = self.total
+        if total:
+            left = max(total - self.done, 0)
+            eta = f"ETA {left / rate:5.0f}s" if rate > 0 else "ETA    ?s"
+            frac = min(self.done / total, 1.0)
+            width = 30
+            bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+            text = (
+                f"[{bar}] {self.done}/{total} {frac:6.1%}  {rate:7.0f} rows/s  {eta}  "
+                f"failed {self.failed}"
+            )
+        else:
+            text = f"{self.done} rows  {rate:7.0f} rows/s  failed {self.failed}"
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
