@@ -1,0 +1,669 @@
+"""The emulator's dashboard: its state in a browser, served by the emulator itself at ``/``.
+
+Plain server-rendered HTML (no build step, works without JavaScript; a small script refreshes
+the page while nobody is typing). Pages: customers (search by reference), one customer's
+tokens and orders, all orders, the webhook log with each attempt as a copyable ``curl``
+command, faults, and request counts. Actions are POST forms: approve or decline a pending
+3-D Secure challenge, pay an order, reset, set or clear faults.
+
+Safety: every value is HTML-escaped (customer names are hostile input); card numbers are shown
+masked (the emulator never stores a full number or a CVV) and no key is ever shown. Every POST
+must carry the emulator's random CSRF token *and* an ``Origin`` (or ``Referer``) of the
+dashboard's own origin, else 403. Pages answer only to a ``Host`` that is an IP address,
+``localhost`` or the bind host, so a DNS-rebinding page cannot read them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import ipaddress
+import secrets
+import shlex
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import web
+from yarl import URL
+
+from .._models import mask_card_number
+from ._faults import ROUTES, FaultPlan, parse_faults
+
+if TYPE_CHECKING:
+    from ._server import Emulator
+
+__all__ = ["Dashboard"]
+
+#: Everything but the home page lives under this prefix, away from the API's ``/svc/``.
+PREFIX: Final = "/dashboard"
+#: An action: the checked form in, the page to go to next (or a page to show) out.
+_Act = Callable[[web.Request, Mapping[str, str]], Awaitable["str | web.Response"]]
+_LIST_LIMIT: Final = 100
+
+_CSS: Final = """
+:root { color-scheme: light dark; --muted: #666; --line: #ccc; --accent: #0b57d0; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0; }
+header { background: #1d2733; color: #fff; padding: .5em 1em; display: flex;
+  flex-wrap: wrap; gap: 1em; align-items: center; }
+header a { color: #fff; } header a[aria-current] { font-weight: bold; text-decoration: none; }
+header nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: 1em; margin: 0;
+  padding: 0; }
+header .brand { font-weight: bold; }
+header label { margin-left: auto; font-size: .9em; }
+main { padding: 0 1em 2em; max-width: 72em; }
+table { border-collapse: collapse; margin: .5em 0 1.5em; width: 100%; }
+caption { text-align: left; font-weight: bold; padding: .3em 0; }
+th, td { border-bottom: 1px solid var(--line); padding: .3em .5em; text-align: left;
+  vertical-align: top; }
+thead th { border-bottom: 2px solid var(--line); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+form.inline { display: inline; }
+form.row { display: flex; flex-wrap: wrap; gap: .5em; align-items: end; margin: .5em 0 1em; }
+form.row label { display: flex; flex-direction: column; font-size: .9em; }
+input[type=search], input[type=text] { min-width: 20em; padding: .3em; font: inherit; }
+button { font: inherit; padding: .2em .7em; cursor: pointer; }
+button.danger { color: #b00020; }
+.muted { color: var(--muted); }
+.state { font-weight: bold; }
+.state-success, .state-paid, .state-completed { color: #137333; }
+.state-failed, .state-error { color: #b00020; }
+.state-pending { color: #b06000; }
+pre { background: rgba(127,127,127,.12); padding: .6em; overflow-x: auto;
+  white-space: pre-wrap; word-break: break-all; }
+p.notice { border-left: 4px solid var(--accent); padding: .3em .7em;
+  background: rgba(11,87,208,.08); }
+p.error { border-left: 4px solid #b00020; padding: .3em .7em; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
+section.delivery { border-top: 1px solid var(--line); padding-top: .3em; }
+"""
+
+#: Live refresh without losing anything: it skips a round while a field has focus, text is
+#: selected or a <details> is open, and is switched off by the header's checkbox.
+_JS: Final = """
+(function () {
+  "use strict";
+  var box = document.getElementById("live");
+  if (!box) { return; }
+  box.parentElement.hidden = false;
+  box.checked = localStorage.getItem("wonder-dashboard-live") !== "off";
+  box.addEventListener("change", function () {
+    localStorage.setItem("wonder-dashboard-live", box.checked ? "on" : "off");
+  });
+  function busy() {
+    var a = document.activeElement;
+    if (a && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) { return true; }
+    if (String(window.getSelection()).length) { return true; }
+    return document.querySelector("main details[open]") !== null;
+  }
+  function tick() {
+    if (!box.checked || busy() || document.hidden) { return; }
+    fetch(location.href, {credentials: "same-origin"}).then(function (r) {
+      return r.ok ? r.text() : null;
+    }).then(function (text) {
+      if (text === null || busy()) { return; }
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      var fresh = doc.querySelector("main"), main = document.querySelector("main");
+      if (fresh && main && fresh.innerHTML !== main.innerHTML) {
+        main.innerHTML = fresh.innerHTML;
+      }
+    }).catch(function () {});
+  }
+  setInterval(tick, 1500);
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-copy]");
+    if (!b || !navigator.clipboard) { return; }
+    var pre = document.getElementById(b.getAttribute("data-copy"));
+    navigator.clipboard.writeText(pre.textContent).then(function () {
+      b.textContent = "Copied";
+    });
+  });
+})();
+"""
+
+_SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+        "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+_NAV: Final = (
+    ("/", "Customers"),
+    (f"{PREFIX}/orders", "Orders"),
+    (f"{PREFIX}/webhooks", "Webhooks"),
+    (f"{PREFIX}/faults", "Faults"),
+    (f"{PREFIX}/requests", "Requests"),
+)
+
+#: What a finished action says on the page it returns to (fixed texts: nothing from a URL).
+_NOTICES: Final = {
+    "reset": "All customers, tokens, orders, webhooks, faults and counters were reset.",
+    "approved": "The 3-D Secure challenge was approved.",
+    "declined": "The 3-D Secure challenge was declined.",
+    "paid": "The order was paid.",
+    "faults-set": "The fault spec is set.",
+    "faults-cleared": "All fault rules and scripts were cleared.",
+}
+
+
+def _e(value: object) -> str:
+    """Escape any value for HTML text or a quoted attribute; ``None`` shows as a dash."""
+    return "—" if value is None else html.escape(str(value), quote=True)
+
+
+def _state(value: object) -> str:
+    text = "—" if value is None else str(value)
+    css = "".join(ch for ch in text if ch.isalnum() or ch in "-_")
+    return f'<span class="state state-{css}">{_e(text)}</span>'
+
+
+def _table(caption: str, headers: Iterable[str], rows: list[str], empty: str) -> str:
+    if not rows:
+        return f'<p class="muted">{_e(empty)}</p>'
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
+    return (
+        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _curl(url: str, headers: Mapping[str, str], body: str) -> str:
+    """A ``curl`` command that sends exactly this request again (shell-quoted)."""
+    parts = ["curl", "-X", "POST", shlex.quote(url)]
+    for name, value in headers.items():
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    parts += ["--data-raw", shlex.quote(body)]
+    return " \\\n  ".join(" ".join(parts[i : i + 2]) for i in range(0, len(parts), 2))
+
+
+def _back(form: Mapping[str, str], done: str) -> str:
+    """The page a form came from (its ``next`` field, a local path only) with a notice."""
+    here = form.get("next", "/")
+    if not here.startswith("/") or here.startswith("//") or "\\" in here:
+        here = "/"
+    return str(URL(here).update_query(done=done))
+
+
+def _here(request: web.Request) -> str:
+    """This page's path and query, without the notice of the last action."""
+    query = {k: v for k, v in request.query.items() if k != "done"}
+    return str(request.rel_url.with_query(query))
+
+
+def _host_name(host_header: str) -> str:
+    """The host part of a ``Host`` header, without port or IPv6 brackets, lower case."""
+    if host_header.startswith("["):
+        return host_header[1:].partition("]")[0].lower()
+    return host_header.rpartition(":")[0].lower() if ":" in host_header else host_header.lower()
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None] | None:
+    try:
+        parsed = URL(url)
+    except ValueError:
+        return None
+    if not parsed.is_absolute():
+        return None
+    return parsed.scheme.lower(), (parsed.host or "").lower(), parsed.port
+
+
+class Dashboard:
+    """The dashboard of one :class:`Emulator`; :meth:`install` adds its routes to an app.
+
+    :param emu: the emulator whose state it shows and drives.
+    """
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        #: Per-emulator CSRF token, sent in every form's hidden ``csrf`` field.
+        self.csrf_token = secrets.token_urlsafe(32)
+
+    def install(self, app: web.Application) -> None:
+        """Add the dashboard's pages, actions and static files to ``app``."""
+        pages: list[tuple[str, Callable[[web.Request], Awaitable[str]]]] = [
+            ("/", self._home),
+            (f"{PREFIX}/customers/{{uuid}}", self._customer),
+            (f"{PREFIX}/orders", self._orders),
+            (f"{PREFIX}/webhooks", self._webhooks),
+            (f"{PREFIX}/faults", self._faults),
+            (f"{PREFIX}/requests", self._requests),
+        ]
+        for path, render in pages:
+            app.router.add_get(path, self._page(render))
+        actions: list[tuple[str, _Act]] = [
+            (f"{PREFIX}/orders/{{number}}/pay", self._pay),
+            (f"{PREFIX}/reset", self._reset),
+            (f"{PREFIX}/faults", self._set_faults),
+            (f"{PREFIX}/faults/clear", self._clear_faults),
+        ]
+        for path, act in actions:
+            app.router.add_post(path, self._action(act))
+        app.router.add_get(f"{PREFIX}/static/dashboard.css", self._static(_CSS, "text/css"))
+        app.router.add_get(
+            f"{PREFIX}/static/dashboard.js", self._static(_JS, "application/javascript")
+        )
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _check_host(self, request: web.Request) -> None:
+        """Refuse a ``Host`` a DNS-rebinding page could send (anything but an IP or loopback)."""
+        name = _host_name(request.host)
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            allowed = {"localhost", self.emu.host.lower()}
+            if name not in allowed and not name.endswith(".localhost"):
+                raise web.HTTPForbidden(
+                    text=f"The dashboard answers only to an IP address or localhost, not "
+                    f"Host {request.host!r}.",
+                    headers=_SECURITY_HEADERS,
+                ) from None
+
+    def _check_same_origin(self, request: web.Request) -> None:
+        own = _origin(f"{request.scheme}://{request.host}/")
+        sent = request.headers.get("Origin") or request.headers.get("Referer")
+        if sent is None or own is None or _origin(sent) != own:
+            raise web.HTTPForbidden(
+                text="Refused: the form was not sent from this dashboard (Origin/Referer).",
+                headers=_SECURITY_HEADERS,
+            )
+
+    def _page(
+        self, render: Callable[[web.Request], Awaitable[str]]
+    ) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            self._check_host(request)
+            return self._html(request, await render(request))
+
+        return handler
+
+    def _action(self, act: _Act) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(request: web.Request) -> web.Response:
+            self._check_host(request)
+            self._check_same_origin(request)
+            posted = await request.post()
+            form = {k: v for k, v in posted.items() if isinstance(v, str)}
+            if not hmac.compare_digest(form.get("csrf", ""), self.csrf_token):
+                raise web.HTTPForbidden(
+                    text="Refused: the form's CSRF token is missing or wrong; reload the page.",
+                    headers=_SECURITY_HEADERS,
+                )
+            target = await act(request, form)
+            if isinstance(target, web.Response):
+                return target
+            raise web.HTTPSeeOther(target, headers=_SECURITY_HEADERS)
+
+        return handler
+
+    @staticmethod
+    def _static(text: str, content_type: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def handler(_request: web.Request) -> web.Response:
+            return web.Response(
+                text=text, content_type=content_type, headers={"Cache-Control": "no-cache"}
+            )
+
+        return handler
+
+    def _html(self, request: web.Request, body: str, *, status: int = 200) -> web.Response:
+        here = request.path
+        links = "".join(
+            f'<li><a href="{path}"{" aria-current=page" if path == here else ""}>{name}</a></li>'
+            for path, name in _NAV
+        )
+        notice = _NOTICES.get(request.query.get("done", ""))
+        flash = f'<p class="notice" role="status">{_e(notice)}</p>' if notice else ""
+        page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Wonder emulator dashboard</title>
+<link rel="stylesheet" href="{PREFIX}/static/dashboard.css">
+<script src="{PREFIX}/static/dashboard.js" defer></script>
+</head><body>
+<header><span class="brand">Wonder emulator</span>
+<nav aria-label="Dashboard"><ul>{links}</ul></nav>
+<label hidden><input type="checkbox" id="live"> Live refresh</label></header>
+<main id="main">{flash}{body}</main>
+</body></html>"""
+        return web.Response(
+            text=page, content_type="text/html", status=status, headers=_SECURITY_HEADERS
+        )
+
+    def _form(self, action: str, button: str, *, fields: Mapping[str, str] = {}, **kw: str) -> str:
+        """A one-button POST form carrying the CSRF token (``label``: hidden button text)."""
+        hidden = "".join(
+            f'<input type="hidden" name="{_e(k)}" value="{_e(v)}">'
+            for k, v in {"csrf": self.csrf_token, **fields}.items()
+        )
+        extra = f'<span class="vh"> {_e(kw["label"])}</span>' if "label" in kw else ""
+        css = f' class="{_e(kw["css"])}"' if "css" in kw else ""
+        return (
+            f'<form class="inline" method="post" action="{_e(action)}">{hidden}'
+            f"<button type=submit{css}>{_e(button)}{extra}</button></form>"
+        )
+
+    # --- pages --------------------------------------------------------------------------------
+
+    def _customer_link(self, customer: Mapping[str, Any]) -> str:
+        uuid = str(customer.get("uuid", ""))
+        return f'<a href="{PREFIX}/customers/{_e(uuid)}">{_e(customer.get("reference_number"))}</a>'
+
+    async def _home(self, request: web.Request) -> str:
+        state = self.emu.state
+        wanted = request.query.get("ref", "").strip()
+        customers = list(state.customers.values())
+        if wanted:
+            exact = state.by_ref.get(wanted)
+            needle = wanted.lower()
+            customers = [
+                c for c in customers if needle in str(c.get("reference_number", "")).lower()
+            ]
+            customers.sort(key=lambda c: c.get("uuid") != exact)
+        else:
+            customers.reverse()  # newest first
+        orders_of: dict[str, int] = {}
+        for order in state.orders.values():
+            owner = order.get("customer_uuid")
+            if owner:
+                orders_of[owner] = orders_of.get(owner, 0) + 1
+        rows = []
+        for c in customers[:_LIST_LIMIT]:
+            tokens = [state.tokens[t] for t in state.customer_tokens.get(c["uuid"], ())]
+            pending = sum(t.get("state") == "pending" for t in tokens)
+            rows.append(
+                f'<tr><th scope="row">{self._customer_link(c)}</th><td>{_e(c.get("name"))}</td>'
+                f"<td>{_e(c.get('email'))}</td><td>{_e(c.get('company_name'))}</td>"
+                f'<td class="num">{len(tokens)}'
+                f"{f' ({pending} pending)' if pending else ''}</td>"
+                f'<td class="num">{orders_of.get(c["uuid"], 0)}</td></tr>'
+            )
+        shown = f"{min(len(customers), _LIST_LIMIT)} of {len(customers)}"
+        caption = f"Customers matching “{wanted}” ({shown})" if wanted else f"Customers ({shown})"
+        empty = f"No customer's reference contains “{wanted}”." if wanted else "No customers yet."
+        search = (
+            f'<form class="row" method="get" action="/" role="search">'
+            f'<label for="ref">Reference number<input type="search" id="ref" name="ref" '
+            f'value="{_e(wanted)}"></label><button type="submit">Search</button></form>'
+        )
+        reset = self._form(
+            f"{PREFIX}/reset",
+            "Reset all state",
+            css="danger",
+            label="(customers, tokens, orders, webhook log, faults, counters)",
+        )
+        return (
+            f"<h1>Customers</h1>{search}"
+            + _table(
+                caption,
+                ("Reference", "Name", "Email", "Company", "Tokens", "Orders"),
+                rows,
+                empty,
+            )
+            + "<h2>Pending 3-D Secure challenges</h2>"
+            + self._token_table(
+                [t for t in state.tokens.values() if t.get("state") == "pending"],
+                _here(request),
+                caption="Tokens waiting for the cardholder",
+                with_owner=True,
+            )
+            + f"<h2>Reset</h2><p>{reset}</p>"
+        )
+
+    def _token_table(
+        self, tokens: list[dict[str, Any]], here: str, *, caption: str, with_owner: bool = False
+    ) -> str:
+        state = self.emu.state
+        rows = []
+        for t in tokens:
+            card = t.get("credit_card") or {}
+            # Stored masked already; masking again is idempotent and keeps any slip off the page.
+            number = mask_card_number(str(card.get("number") or ""))
+            owner = ""
+            if with_owner:
+                customer = state.customers.get(str(t.get("customer_uuid")))
+                owner = f"<td>{self._customer_link(customer) if customer else '—'}</td>"
+            owner_record = state.customers.get(str(t.get("customer_uuid"))) or {}
+            default = owner_record.get("default_payment_token") == t.get("token")
+            error = (
+                f' <span class="muted">{_e(t.get("error_code"))}: {_e(t.get("error_msg"))}</span>'
+                if t.get("error_code")
+                else ""
+            )
+            rows.append(
+                f'<tr><th scope="row"><code>{_e(t.get("token"))}</code></th>{owner}'
+                f"<td><code>{_e(number)}</code> {_e(card.get('brand'))}</td>"
+                f"<td>{_e(card.get('holder_name'))}</td>"
+                f"<td>{_e(card.get('exp_month'))}/{_e(card.get('exp_year'))}</td>"
+                f"<td>{_state(t.get('state'))}{error}</td><td>{'yes' if default else ''}</td>"
+                f"<td>{self._challenge_buttons(t, number, here)}</td></tr>"
+            )
+        headers = ["Token", *(["Customer"] if with_owner else []), "Card", "Holder"]
+        headers += ["Expiry", "State", "Default", "3-D Secure"]
+        return _table(caption, headers, rows, "No payment tokens.")
+
+    def _challenge_buttons(self, token: Mapping[str, Any], masked: str, here: str) -> str:
+        if token.get("state") != "pending" or not token.get("verify_uuid"):
+            return ""
+        action = f"{PREFIX}/challenges/{token['verify_uuid']}"
+        label = f"the challenge of card {masked}"
+        approve = {"result": "success", "next": here}
+        decline = {"result": "failed", "next": here}
+        return self._form(action, "Approve", fields=approve, label=label) + self._form(
+            action, "Decline", fields=decline, label=label, css="danger"
+        )
+
+    def _order_table(self, orders: list[dict[str, Any]], here: str, *, caption: str) -> str:
+        state = self.emu.state
+        rows = []
+        for o in orders:
+            number = str(o.get("number"))
+            customer = state.customers.get(str(o.get("customer_uuid")))
+            pay = (
+                self._form(
+                    f"{PREFIX}/orders/{number}/pay",
+                    "Pay",
+                    fields={"next": here},
+                    label=f"order {number}",
+                )
+                if o.get("correspondence_state") != "paid"
+                else ""
+            )
+            rows.append(
+                f'<tr><th scope="row"><code>{_e(number)}</code></th>'
+                f"<td>{_e(o.get('reference_number'))}</td>"
+                f"<td>{self._customer_link(customer) if customer else '—'}</td>"
+                f'<td class="num">{_e(o.get("charge_fee"))} {_e(o.get("currency"))}</td>'
+                f"<td>{_state(o.get('state'))} / {_state(o.get('correspondence_state'))}</td>"
+                f"<td>{_e(o.get('callback_url'))}</td><td>{pay}</td></tr>"
+                + self._transactions_row(o)
+            )
+        return _table(
+            caption,
+            ("Number", "Reference", "Customer", "Amount", "State / payment", "Callback", "Action"),
+            rows,
+            "No orders.",
+        )
+
+    @staticmethod
+    def _transactions_row(order: Mapping[str, Any]) -> str:
+        transactions = order.get("transactions")
+        if not isinstance(transactions, list) or not transactions:
+            return ""
+        items = "".join(
+            "<li>"
+            + ", ".join(
+                f"{_e(k)}: {_e(t.get(k))}"
+                for k in ("type", "amount", "state", "uuid", "created_at")
+                if isinstance(t, dict) and t.get(k) is not None
+            )
+            + "</li>"
+            for t in transactions
+        )
+        return f'<tr><td></td><td colspan="6">Transactions<ul>{items}</ul></td></tr>'
+
+    async def _customer(self, request: web.Request) -> str:
+        state = self.emu.state
+        customer = state.customers.get(request.match_info["uuid"])
+        if customer is None:
+            raise web.HTTPNotFound(text="No such customer.", headers=_SECURITY_HEADERS)
+        fields = (
+            ("Reference number", customer.get("reference_number")),
+            ("UUID", customer.get("uuid")),
+            ("Name", customer.get("name")),
+            ("Email", customer.get("email")),
+            ("Phone", f"{customer.get('dial_code') or ''} {customer.get('phone') or ''}".strip()),
+            ("Company", customer.get("company_name")),
+            ("Default payment method", customer.get("default_payment_method")),
+            ("Default payment token", customer.get("default_payment_token")),
+        )
+        facts = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in fields)
+        tokens = [state.tokens[t] for t in state.customer_tokens.get(customer["uuid"], ())]
+        orders = [o for o in state.orders.values() if o.get("customer_uuid") == customer["uuid"]]
+        return (
+            f"<h1>Customer {_e(customer.get('reference_number'))}</h1><dl>{facts}</dl>"
+            "<h2>Payment tokens</h2>"
+            + self._token_table(tokens, _here(request), caption="Payment tokens")
+            + "<h2>Orders</h2>"
+            + self._order_table(orders, _here(request), caption="Orders")
+        )
+
+    async def _orders(self, request: web.Request) -> str:
+        orders = list(reversed(self.emu.state.orders.values()))
+        return "<h1>Orders</h1>" + self._order_table(
+            orders[:_LIST_LIMIT],
+            _here(request),
+            caption=f"Orders, newest first ({min(len(orders), _LIST_LIMIT)} of {len(orders)})",
+        )
+
+    async def _webhooks(self, _request: web.Request) -> str:
+        deliveries: dict[object, list[Mapping[str, Any]]] = {}
+        for i, entry in enumerate(self.emu.webhook_log):
+            deliveries.setdefault(entry.get("delivery", ("entry", i)), []).append(entry)
+        sections = []
+        for n, attempts in enumerate(reversed(list(deliveries.values()))):
+            first = attempts[0]
+            rows = []
+            for a_i, attempt in enumerate(attempts):
+                status = attempt.get("status")
+                ok = isinstance(status, int) and 200 <= status < 300
+                curl = ""
+                headers = attempt.get("headers")
+                if isinstance(headers, Mapping):
+                    pre_id = f"curl-{n}-{a_i}"
+                    command = _curl(str(attempt.get("url")), headers, str(attempt.get("body", "")))
+                    curl = (
+                        f"<details><summary>Signed request as curl</summary>"
+                        f'<pre id="{pre_id}">{_e(command)}</pre>'
+                        f'<button type="button" data-copy="{pre_id}">Copy</button></details>'
+                    )
+                rows.append(
+                    f'<tr><th scope="row" class="num">{_e(attempt.get("attempt"))}</th>'
+                    f"<td>{_state('success' if ok else 'failed')} {_e(status)}</td>"
+                    f"<td>{curl}</td></tr>"
+                )
+            sections.append(
+                f'<section class="delivery"><h2>{_e(first.get("action"))} → '
+                f"<code>{_e(first.get('url'))}</code></h2>"
+                + _table("Attempts", ("Attempt", "Answer", "Request"), rows, "")
+                + "</section>"
+            )
+        if not sections:
+            return (
+                "<h1>Webhooks</h1><p class=muted>No webhooks sent yet. Orders created with a "
+                "<code>callback_url</code> are notified when they are created and paid.</p>"
+            )
+        return "<h1>Webhooks</h1><p>Newest first.</p>" + "".join(sections)
+
+    async def _faults(self, request: web.Request) -> str:
+        return self._faults_page(self.emu.faults, request.query.get("spec", ""), None)
+
+    def _faults_page(self, plan: FaultPlan, spec: str, error: str | None) -> str:
+        rows = [
+            f'<tr><th scope="row"><code>{_e(route)}</code></th><td>{_e(f.kind)}</td>'
+            f'<td class="num">{f.rate:g}</td>'
+            f'<td class="num">{"—" if f.param is None else f"{f.param:g} s"}</td></tr>'
+            for route, faults in plan.rules.items()
+            for f in faults
+        ]
+        scripts = [
+            f'<tr><th scope="row"><code>{_e(route)}</code></th><td>'
+            + " | ".join(_e(f.kind if f.param is None else f"{f.kind}@{f.param:g}s") for f in queue)
+            + "</td></tr>"
+            for route, queue in plan.scripts.items()
+            if queue
+        ]
+        injected = [
+            f'<tr><th scope="row">{_e(kind)}</th><td class="num">{count}</td></tr>'
+            for kind, count in sorted(plan.injected.items())
+        ]
+        problem = f'<p class="error" role="alert">{_e(error)}</p>' if error else ""
+        form = (
+            f'<form class="row" method="post" action="{PREFIX}/faults">'
+            f'<input type="hidden" name="csrf" value="{_e(self.csrf_token)}">'
+            f'<label for="spec">Fault spec (replaces the current rules)'
+            f'<input type="text" id="spec" name="spec" value="{_e(spec)}" required '
+            f'placeholder="*:503=0.05;orders.create:script=500|ok" spellcheck="false"></label>'
+            f"<button type=submit>Set faults</button></form>"
+        )
+        clear = self._form(f"{PREFIX}/faults/clear", "Clear all faults", css="danger")
+        return (
+            f"<h1>Faults</h1>{problem}{form}<p>{clear}</p>"
+            + _table(
+                "Rate rules", ("Route", "Kind", "Rate", "Parameter"), rows, "No rate rules set."
+            )
+            + _table("Scripts (what the next requests get)", ("Route", "Next"), scripts, "")
+            + ("" if scripts else '<p class="muted">No scripts set.</p>')
+            + _table("Faults injected so far", ("Kind", "Count"), injected, "No faults injected.")
+            + '<p class="muted">Grammar: <code>ROUTE:KIND=RATE[@PARAM],...;'
+            "ROUTE:script=KIND|KIND...</code>; routes: <code>*</code>, "
+            + ", ".join(f"<code>{_e(r)}</code>" for r in ROUTES)
+            + ".</p>"
+        )
+
+    async def _requests(self, _request: web.Request) -> str:
+        counts = self.emu.requests
+        rows = [
+            f'<tr><th scope="row"><code>{_e(route)}</code></th>'
+            f'<td class="num">{counts.get(route, 0)}</td></tr>'
+            for route in (*ROUTES, *sorted(set(counts) - set(ROUTES)))
+        ]
+        total = sum(counts.values())
+        return f"<h1>Requests</h1><p>{total} signed API requests so far.</p>" + _table(
+            "Requests per route", ("Route", "Requests"), rows, ""
+        )
+
+    # --- actions (CSRF-checked by _action; each returns where to go next) ----------------------
+
+    async def _pay(self, request: web.Request, form: Mapping[str, str]) -> str:
+        number = request.match_info["number"]
+        if number not in self.emu.state.orders:
+            raise web.HTTPNotFound(text="No such order.", headers=_SECURITY_HEADERS)
+        await self.emu.pay_order(number)
+        return _back(form, "paid")
+
+    async def _reset(self, _request: web.Request, _form: Mapping[str, str]) -> str:
+        self.emu.reset()
+        return "/?done=reset"
+
+    async def _set_faults(
+        self, request: web.Request, form: Mapping[str, str]
+    ) -> str | web.Response:
+        spec = form.get("spec", "")
+        try:
+            fresh = parse_faults(spec)
+        except ValueError as exc:
+            page = self._faults_page(self.emu.faults, spec, f"Not set: {exc}")
+            return self._html(request, page, status=400)
+        plan = self.emu.faults
+        plan.clear()
+        plan.rules.update(fresh.rules)
+        plan.scripts.update(fresh.scripts)
+        return f"{PREFIX}/faults?done=faults-set"
+
+    async def _clear_faults(self, _request: web.Request, _form: Mapping[str, str]) -> str:
+        self.emu.faults.clear()
+        return f"{PREFIX}/faults?done=faults-cleared"
