@@ -6,12 +6,10 @@ orders (optionally in SQLite), runs the 3-D Secure challenge on its own pages, a
 faults by rate or script. Paths and envelopes come from :mod:`wonder_async._wire`, the same
 place the client reads them.
 
-Test cards: ``4242424242424242`` binds at once (``state="success"``); ``4000000000000002``
-is declined (``state="failed"`` with ``error_code``/``error_msg``); ``4000000000003220`` and
-every other Luhn-valid number are ``pending`` until the challenge at ``verify_url``
-(``{base_url}/3ds/{verify_uuid}``) is approved or declined: GET shows Approve/Decline forms,
-POST ``result=success|failed`` settles the token and answers 303 to the token's
-``success_return_url``/``fail_return_url``. A number failing the Luhn check is a 400.
+This module holds the :class:`Emulator` itself: lifecycle, the route table, signature
+checks, the envelope and the fault hook. The handlers live by concern in
+:mod:`._customers` (customers, payment tokens, 3-D Secure pages and the test cards),
+:mod:`._orders` (orders) and :mod:`._webhooks` (delivery); shared pieces in :mod:`._common`.
 
 Unsigned control endpoints, for tests in any language: ``POST /__emulator/reset`` empties all
 data, fault rules and counters; ``GET /__emulator/stats`` returns :attr:`Emulator.stats`.
@@ -21,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
-import itertools
 import json
 import re
 import socket
@@ -41,9 +37,7 @@ import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from yarl import URL
 
-from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_number
 from .._signing import (
     ALGORITHM,
     Signer,
@@ -54,38 +48,21 @@ from .._signing import (
     verify_signature,
 )
 from .._wire import Paths, error_envelope, ok_envelope
+from ._common import Handler, Reject, bad
+from ._customers import THREE_DS_PATH
 from ._faults import ROUTES, FaultPlan, parse_faults
+from ._orders import PAY_PATH, OrdersMixin
 from ._state import State
 
 __all__ = ["Emulator", "generate_key_pair"]
 
 MAX_SKEW: Final = dt.timedelta(minutes=30)
-FRICTIONLESS_CARD: Final = "4242424242424242"
-DECLINED_CARD: Final = "4000000000000002"
 _NONCE = re.compile(r"^[0-9A-Za-z]{16}$")
 #: Control endpoints for tests in any language; unsigned, like the 3-D Secure pages.
 _RESET_PATH: Final = "/__emulator/reset"
 _STATS_PATH: Final = "/__emulator/stats"
-_THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
-_PAY_PATH: Final = "/pay/{number}"
 #: Fault kinds that let the request be processed and spoil only the answer.
 _AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
-
-Handler = Callable[[web.Request, Any], Awaitable[tuple[dict[str, Any], int]]]
-
-
-class _Reject(Exception):
-    """An error answer: HTTP status, Wonder code, message."""
-
-    def __init__(self, status: int, code: str | int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-def _bad(message: str) -> _Reject:
-    return _Reject(400, 400, message)
 
 
 @cache
@@ -124,64 +101,7 @@ def _public_pem(key: rsa.RSAPublicKey) -> str:
     ).decode()
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def _brand(number: str) -> str:
-    if number.startswith("4"):
-        return "visa"
-    if number[:2] in {"51", "52", "53", "54", "55"} or "2221" <= number[:4] <= "2720":
-        return "mastercard"
-    if number[:2] in {"34", "37"}:
-        return "amex"
-    return "unknown"
-
-
-def _text(obj: dict[str, Any], key: str, prefix: str, *, required: bool, max_len: int = 255) -> Any:
-    value = obj.get(key)
-    if value is None or value == "":
-        if required:
-            raise _bad(f"{prefix}{key} is required")
-        return None
-    if not isinstance(value, str):
-        raise _bad(f"{prefix}{key} must be a string")
-    if len(value) > max_len:
-        raise _bad(f"{prefix}{key} must be at most {max_len} characters")
-    return value
-
-
-#: Every key of a Customer object, in the order the gateway documents them.
-_CUSTOMER_KEYS: Final = (
-    "name",
-    "email",
-    "dial_code",
-    "phone",
-    "company_name",
-    "reference_number",
-    "default_payment_method",
-    "uuid",
-    "default_payment_token",
-)
-
-_CUSTOMER_FIELDS: Final = (
-    ("name", 255),
-    ("email", 255),
-    ("dial_code", 6),
-    ("phone", 255),
-    ("company_name", 255),
-    ("default_payment_method", 255),
-    ("default_payment_token", 64),
-)
-
-
-class Emulator:
+class Emulator(OrdersMixin):
     """A stateful, signature-checking Wonder Gateway on a local port.
 
     ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port
@@ -307,10 +227,10 @@ class Emulator:
         for method, path, name, handler in api:
             assert name in ROUTES, name  # fault specs are validated against ROUTES
             app.router.add_route(method, path, self._endpoint(name, handler))
-        app.router.add_get(_THREE_DS_PATH, self._challenge_page)
-        app.router.add_post(_THREE_DS_PATH, self._challenge_answer)
-        app.router.add_get(_PAY_PATH, self._pay_page)
-        app.router.add_post(_PAY_PATH, self._pay)
+        app.router.add_get(THREE_DS_PATH, self._challenge_page)
+        app.router.add_post(THREE_DS_PATH, self._challenge_answer)
+        app.router.add_get(PAY_PATH, self._pay_page)
+        app.router.add_post(PAY_PATH, self._pay)
         app.router.add_post(_RESET_PATH, self._reset_endpoint)
         app.router.add_get(_STATS_PATH, self._stats_endpoint)
         return app
@@ -433,12 +353,12 @@ class Emulator:
                 try:
                     payload = json.loads(body) if body else {}
                 except ValueError:
-                    raise _bad("request body is not valid JSON") from None
+                    raise bad("request body is not valid JSON") from None
                 if not isinstance(payload, dict):
-                    raise _bad("request body must be a JSON object")
+                    raise bad("request body must be a JSON object")
                 data, status = await handler(request, payload)
                 envelope = ok_envelope(data)
-            except _Reject as exc:
+            except Reject as exc:
                 status, envelope = exc.status, error_envelope(exc.code, exc.message)
             # Faults after processing spoil any answer, success or error, as a proxy would.
             if after == "reset_after":
@@ -468,19 +388,19 @@ class Emulator:
         nonce = headers.get("Nonce")
         signature = headers.get("Signature")
         if not credential or not nonce or not signature or not _NONCE.match(nonce):
-            raise _Reject(401, "E000002", "Invalid Credential Format.")
+            raise Reject(401, "E000002", "Invalid Credential Format.")
         try:
             app_id, request_time, algorithm = parse_credential(credential)
             sent_at = _request_epoch(request_time)
         except ValueError:
-            raise _Reject(401, "E000002", "Invalid Credential Format.") from None
+            raise Reject(401, "E000002", "Invalid Credential Format.") from None
         if algorithm != ALGORITHM:
-            raise _Reject(401, "E000002", "Invalid Credential Format.")
+            raise Reject(401, "E000002", "Invalid Credential Format.")
         key = self._keys.get(app_id)
         if key is None:
-            raise _Reject(403, "E000003", "Unknown AppID.")
+            raise Reject(403, "E000003", "Unknown AppID.")
         if abs(time.time() - sent_at) > self.skew.total_seconds():
-            raise _Reject(401, "E000005", "Request time differs from server time by > 30 min.")
+            raise Reject(401, "E000005", "Request time differs from server time by > 30 min.")
         ok = verify_signature(
             key,
             credential=credential,
@@ -491,7 +411,7 @@ class Emulator:
             body=body,
         )
         if not ok:
-            raise _Reject(401, "E000004", "Invalid Signature.")
+            raise Reject(401, "E000004", "Invalid Signature.")
 
     async def _stats_endpoint(self, _request: web.Request) -> web.Response:
         return web.json_response(ok_envelope(self.stats))
@@ -500,387 +420,10 @@ class Emulator:
         self.reset()
         return web.json_response(ok_envelope({"reset": True}))
 
-    # --- customers --------------------------------------------------------------------------
-
-    def _customer_view(self, customer: dict[str, Any], request: web.Request) -> dict[str, Any]:
-        view = {key: customer.get(key) for key in _CUSTOMER_KEYS}
-        default = customer.get("default_payment_token")
-        token = self.state.tokens.get(default) if default else None
-        view["default_payment_token"] = self._token_view(token, request) if token else None
-        return view
-
-    def _customer_or_404(self, uuid: str) -> dict[str, Any]:
-        customer = self.state.customers.get(uuid)
-        if customer is None:
-            raise _Reject(404, 404, f"customer {uuid} not found")
-        return customer
-
-    def _check_customer_fields(
-        self, fields: dict[str, Any], prefix: str, *, full: bool, uuid: str | None
-    ) -> None:
-        for key, max_len in _CUSTOMER_FIELDS:
-            _text(fields, key, prefix, required=full and key in {"name", "phone"}, max_len=max_len)
-        method = fields.get("default_payment_method")
-        if method and method not in DEFAULT_PAYMENT_METHODS:
-            raise _bad(
-                f"{prefix}default_payment_method must be one of: "
-                + ", ".join(sorted(DEFAULT_PAYMENT_METHODS))
-            )
-        token = fields.get("default_payment_token")
-        if token and (
-            uuid is None or self.state.tokens.get(token, {}).get("customer_uuid") != uuid
-        ):
-            raise _bad(f"{prefix}default_payment_token is not a token of this customer")
-
-    async def _upsert(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        fields = body.get("customer")
-        if not isinstance(fields, dict):
-            raise _bad("customer is required")
-        ref = _text(fields, "reference_number", "customer.", required=True)
-        # No await from here to the save: one event loop, so concurrent upserts of one
-        # reference_number cannot both miss the lookup and create two customers.
-        uuid = self.state.by_ref.get(ref)
-        self._check_customer_fields(fields, "customer.", full=True, uuid=uuid)
-        current = self.state.customers.get(uuid) if uuid else None
-        customer = (
-            dict(current) if current else {"uuid": str(uuidlib.uuid4()), "reference_number": ref}
-        )
-        for key, _ in _CUSTOMER_FIELDS:
-            if key in fields:
-                customer[key] = fields[key]
-        self.state.save_customer(customer)
-        return {"customer": self._customer_view(customer, request)}, 200
-
-    async def _update(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        customer = dict(self._customer_or_404(request.match_info["uuid"]))
-        ref = body.get("reference_number")
-        if ref is not None and ref != customer["reference_number"]:
-            raise _bad("reference_number cannot be changed")
-        self._check_customer_fields(body, "", full=False, uuid=customer["uuid"])
-        for key, _ in _CUSTOMER_FIELDS:
-            # As the Put Customer page says: an empty name/email/phone leaves it unchanged.
-            if body.get(key) not in (None, "") or (
-                key.startswith("default_") and key in body and body[key] == ""
-            ):
-                customer[key] = body[key] or None
-        self.state.save_customer(customer)
-        return {"customer": self._customer_view(customer, request)}, 200
-
-    async def _get_customer(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        customer = self._customer_or_404(request.match_info["uuid"])
-        return {"customer": self._customer_view(customer, request)}, 200
-
-    async def _get_by_ref(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        ref = request.match_info["ref"]
-        uuid = self.state.by_ref.get(ref)
-        if uuid is None:
-            raise _Reject(404, 404, f"no customer with reference_number {ref!r}")
-        return {"customer": self._customer_view(self.state.customers[uuid], request)}, 200
-
-    async def _get_by_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        token = self.state.tokens.get(_text(body, "token", "", required=True))
-        if token is None:
-            raise _Reject(404, 404, "no customer has this token")
-        customer = self._customer_or_404(token["customer_uuid"])
-        return {"customer": self._customer_view(customer, request)}, 200
-
-    async def _list_customers(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        try:
-            limit = int(request.query.get("limit", "20"))
-            offset = int(request.query.get("offset", "0"))
-        except ValueError:
-            raise _bad("limit and offset must be integers") from None
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise _bad("limit must be 1..1000 and offset >= 0")
-        source = request.query.get("linked_source_type")
-        if source is not None and source not in {"User", "Store"}:
-            raise _bad("linked_source_type must be User or Store")
-        customers = itertools.islice(self.state.customers.values(), offset, offset + limit)
-        return {"customers": [self._customer_view(c, request) for c in customers]}, 200
-
-    # --- payment tokens ---------------------------------------------------------------------
-
-    def _token_view(self, token: dict[str, Any], request: web.Request) -> dict[str, Any]:
-        view = {k: v for k, v in token.items() if k not in {"customer_uuid", "return_urls"}}
-        path = token["verify_url"]
-        if path and path.startswith("/"):
-            # Stored as a path: the URL follows the host the client reached us by, which
-            # changes with --port 0 restarts, proxies and container port mappings.
-            view["verify_url"] = _base(request) + path
-        customer = self.state.customers.get(token["customer_uuid"], {})
-        view["default"] = customer.get("default_payment_token") == token["token"]
-        return view
-
-    def _token_or_404(self, customer_uuid: str, token: str) -> dict[str, Any]:
-        record = self.state.tokens.get(token)
-        if record is None or record["customer_uuid"] != customer_uuid:
-            raise _Reject(404, 404, "payment token not found")
-        return record
-
-    async def _create_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        customer = self._customer_or_404(request.match_info["uuid"])
-        card = body.get("card")
-        if not isinstance(card, dict):
-            raise _bad("card is required")
-        number = _text(card, "number", "card.", required=True, max_len=32)
-        number = number.replace(" ", "").replace("-", "")  # as printed on the card
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not _luhn(number):
-            raise _bad("card.number is not a valid card number")
-        month = _text(card, "exp_month", "card.", required=True, max_len=2)
-        year = _text(card, "exp_year", "card.", required=True, max_len=4)
-        if not (month.isdigit() and year.isdigit() and 1 <= int(month) <= 12):
-            raise _bad("card.exp_month/exp_year are not a valid expiry")
-        holder = _text(card, "holder_name", "card.", required=True)
-        three_ds = card.get("3ds")
-        if not isinstance(three_ds, dict):
-            raise _bad("card.3ds is required")
-        ok_url = _text(three_ds, "success_return_url", "card.3ds.", required=True, max_len=2048)
-        fail_url = _text(three_ds, "fail_return_url", "card.3ds.", required=True, max_len=2048)
-        if card.get("transaction_type") not in TRANSACTION_TYPES:
-            raise _bad("card.transaction_type must be one of the TransactionTypeEnum values")
-        address = card.get("billing_address") or {}
-        country = address.get("country_code") if isinstance(address, dict) else None
-        if country is not None and not re.fullmatch(r"[A-Z]{3}", str(country)):
-            raise _bad("card.billing_address.country_code must be ISO 3166 alpha-3")
-        token_id = str(uuidlib.uuid4())
-        verify_uuid = str(uuidlib.uuid4())
-        record: dict[str, Any] = {
-            "token_type": "CreditCard",
-            "token": token_id,
-            "state": "pending",
-            "verify_uuid": verify_uuid,
-            "verify_url": None,
-            "error_code": None,
-            "error_msg": None,
-            "credit_card": {
-                "number": mask_card_number(number),  # the full number is never stored
-                "exp_month": month.zfill(2),
-                "exp_year": year,
-                "holder_name": holder,
-                "brand": _brand(number),
-                "billing_currency": "HKD",
-            },
-            "customer_uuid": customer["uuid"],
-            "return_urls": [ok_url, fail_url],
-        }
-        if number == FRICTIONLESS_CARD:
-            record["state"] = "success"
-        elif number == DECLINED_CARD:
-            record.update(state="failed", error_code="E200003", error_msg="Card declined by issuer")
-        else:
-            record["verify_url"] = _THREE_DS_PATH.format(verify_uuid=verify_uuid)
-        self.state.save_token(record)
-        if record["state"] == "success":
-            self._maybe_default(customer, token_id)
-        return {"payment_token": self._token_view(record, request)}, 200
-
-    def _maybe_default(self, customer: dict[str, Any], token_id: str) -> None:
-        current = customer.get("default_payment_token")
-        if not current or current not in self.state.tokens:
-            self.state.save_customer({**customer, "default_payment_token": token_id})
-
-    async def _check_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        wanted = body.get("payment_token")
-        if not isinstance(wanted, dict):
-            raise _bad("payment_token is required")
-        token_id = _text(wanted, "token", "payment_token.", required=True)
-        record = self._token_or_404(request.match_info["uuid"], token_id)
-        verify_uuid = wanted.get("verify_uuid")
-        if verify_uuid is not None and verify_uuid != record["verify_uuid"]:
-            raise _bad("payment_token.verify_uuid does not match the token")
-        return {"payment_token": self._token_view(record, request)}, 200
-
-    async def _list_tokens(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        uuid = self._customer_or_404(request.match_info["uuid"])["uuid"]
-        wanted = request.query.get("token_type")
-        types = set(wanted.split(",")) if wanted else None
-        if types and "Gateway" in types:
-            types.add("CreditCard")
-        tokens = [
-            self._token_view(t, request)
-            for t in map(self.state.tokens.__getitem__, self.state.customer_tokens.get(uuid, ()))
-            if types is None or t["token_type"] in types
-        ]
-        return {"payment_tokens": tokens}, 200
-
-    async def _delete_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        customer = self._customer_or_404(request.match_info["uuid"])
-        token_id = _text(body, "token", "", required=True)
-        self._token_or_404(customer["uuid"], token_id)
-        self.state.delete_token(token_id)
-        if customer.get("default_payment_token") == token_id:
-            self.state.save_customer({**customer, "default_payment_token": None})
-        return {"success": True}, 200
-
-    # --- 3-D Secure pages -------------------------------------------------------------------
-
-    def _pending_by_verify(self, verify_uuid: str) -> dict[str, Any]:
-        token = self.state.by_verify.get(verify_uuid)
-        if token is None:
-            raise web.HTTPNotFound(text="no such 3-D Secure challenge")
-        return self.state.tokens[token]
-
-    async def _challenge_page(self, request: web.Request) -> web.Response:
-        token = self._pending_by_verify(request.match_info["verify_uuid"])
-        card = token["credit_card"]
-        state = html.escape(token["state"])
-        page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>3-D Secure (Wonder emulator)</title></head>
-<body style="font-family: sans-serif; max-width: 28em; margin: 3em auto">
-<h1>3-D Secure</h1>
-<p>Card {html.escape(card["number"])} ({html.escape(card["brand"])}), {
-            html.escape(card["holder_name"])
-        }.</p>
-<p>Token state: <b>{state}</b></p>
-<form method="post"><input type="hidden" name="result" value="success">
-<button type="submit">Approve</button></form>
-<form method="post"><input type="hidden" name="result" value="failed">
-<button type="submit">Decline</button></form>
-</body></html>"""
-        return web.Response(text=page, content_type="text/html")
-
-    async def _challenge_answer(self, request: web.Request) -> web.Response:
-        token = self._pending_by_verify(request.match_info["verify_uuid"])
-        form = await request.post()
-        result = form.get("result")
-        if result not in {"success", "failed"}:
-            raise web.HTTPBadRequest(text="result must be success or failed")
-        ok_url, fail_url = token["return_urls"]
-        if token["state"] == "pending":
-            updated = dict(token)
-            if result == "success":
-                updated.update(state="success", verify_url=None)
-            else:
-                updated.update(
-                    state="failed",
-                    verify_url=None,
-                    error_code="E200002",
-                    error_msg="3-D Secure verification failed",
-                )
-            self.state.save_token(updated)
-            customer = self.state.customers.get(token["customer_uuid"])
-            if result == "success" and customer is not None:
-                self._maybe_default(customer, token["token"])
-        raise web.HTTPSeeOther(ok_url if result == "success" else fail_url)
-
-    # --- orders and echo --------------------------------------------------------------------
-
-    async def _create_order(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        order_in = body.get("order")
-        if not isinstance(order_in, dict):
-            raise _bad("order is required")
-        ref = _text(order_in, "reference_number", "order.", required=True)
-        fee = _text(order_in, "charge_fee", "order.", required=True, max_len=32)
-        currency = _text(order_in, "currency", "order.", required=True, max_len=3)
-        if not re.fullmatch(r"\d+(\.\d{1,2})?", fee):
-            raise _bad("order.charge_fee must be an amount like 21.00")
-        customer_uuid = body.get("customer_uuid")
-        if customer_uuid is not None:
-            self._customer_or_404(str(customer_uuid))
-        if ref in self.state.order_by_ref:
-            raise _bad("order.reference_number already exists")
-        number = f"{len(self.state.orders) + 1:06d}{uuidlib.uuid4().hex[:8]}"
-        order = {
-            **{k: v for k, v in order_in.items() if k not in {"charge_fee", "currency"}},
-            "number": number,
-            "reference_number": ref,
-            "charge_fee": fee,
-            "currency": currency,
-            "customer_uuid": customer_uuid,
-            "state": "invoiced",
-            "correspondence_state": "unpaid",
-        }
-        self.state.save_order(order)
-        self._notify("order.created", order)
-        data: dict[str, Any] = {"order": order}
-        if request.query.get("with_payment_link") == "true":
-            data["payment_link"] = _base(request) + _PAY_PATH.format(number=number)
-        return data, 200
-
-    async def _get_order(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        wanted = body.get("order")
-        if not isinstance(wanted, dict):
-            raise _bad("order is required")
-        if not wanted.get("number") and not wanted.get("reference_number"):
-            raise _bad("order.number or order.reference_number is required")
-        number = wanted.get("number") or self.state.order_by_ref.get(
-            str(wanted.get("reference_number"))
-        )
-        order = self.state.orders.get(str(number))
-        if order is None:
-            raise _Reject(404, 404, "order not found")
-        return {"order": order}, 200
-
-    async def _pay_page(self, request: web.Request) -> web.Response:
-        order = self.state.orders.get(request.match_info["number"])
-        if order is None:
-            raise web.HTTPNotFound(text="no such order")
-        text = html.escape(f"Pay {order['charge_fee']} {order['currency']} for {order['number']}")
-        page = f'<p>{text}</p><form method="post"><button type="submit">Pay</button></form>'
-        return web.Response(text=page, content_type="text/html")
-
-    # --- webhooks -----------------------------------------------------------------------------
-
-    def _notify(self, action: str, order: dict[str, Any]) -> None:
-        """Deliver ``action`` for ``order`` to its callback_url in the background, if any."""
-        url = order.get("callback_url")
-        if not url:
-            return
-        task = asyncio.get_running_loop().create_task(self._deliver(action, str(url), order))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def wait_for_webhooks(self) -> None:
-        """Wait until every webhook scheduled so far was delivered or given up on."""
-        while self._background:
-            await asyncio.wait(list(self._background))
-
-    async def _deliver(self, action: str, url: str, order: dict[str, Any]) -> None:
-        target = URL(url)
-        uri = target.raw_path_qs
-        body = json.dumps(order).encode()
-        if self._webhook_session is None:
-            self._webhook_session = aiohttp.ClientSession()
-        for attempt, delay in enumerate((0.0, *self.webhook_retry_delays), start=1):
-            await asyncio.sleep(delay)
-            headers = self._webhook_signer.sign("POST", uri, body)
-            headers.update({"Content-Type": "application/json", "X-Action": action})
-            status: int | str
-            try:
-                async with self._webhook_session.post(
-                    target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
-                ) as resp:
-                    status = resp.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                status = type(exc).__name__
-            self.webhook_log.append(
-                {"action": action, "url": url, "status": status, "attempt": attempt}
-            )
-            # 2xx: delivered; 4xx: the merchant refused it, not resent (older docs' rule).
-            if isinstance(status, int) and status < 500:
-                return
-
-    async def _pay(self, request: web.Request) -> web.Response:
-        if request.match_info["number"] not in self.state.orders:
-            raise web.HTTPNotFound(text="no such order")
-        await self.pay_order(request.match_info["number"])
-        return web.Response(text="Paid.", content_type="text/html")
-
-    async def pay_order(self, number: str) -> None:
-        """Mark an order paid, as if its payment link was used, and send ``order.paid``."""
-        order = self.state.orders[number]
-        if order["correspondence_state"] != "paid":
-            order = {**order, "state": "completed", "correspondence_state": "paid"}
-            self.state.save_order(order)
-            self._notify("order.paid", order)
+    # --- echo --------------------------------------------------------------------------------
 
     async def _echo(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         return {"message": body.get("message")}, 200
-
-
-def _base(request: web.Request) -> str:
-    """The scheme and host the client used to reach this server."""
-    return f"{request.scheme}://{request.host}"
 
 
 def _reset(request: web.Request) -> web.Response:

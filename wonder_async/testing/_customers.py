@@ -1,0 +1,341 @@
+"""Customers, their payment tokens and the 3-D Secure challenge pages of the emulator.
+
+Test cards: ``4242424242424242`` binds at once (``state="success"``); ``4000000000000002``
+is declined (``state="failed"`` with ``error_code``/``error_msg``); ``4000000000003220`` and
+every other Luhn-valid number are ``pending`` until the challenge at ``verify_url``
+(``{base_url}/3ds/{verify_uuid}``) is approved or declined: GET shows Approve/Decline forms,
+POST ``result=success|failed`` settles the token and answers 303 to the token's
+``success_return_url``/``fail_return_url``. A number failing the Luhn check is a 400.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import uuid as uuidlib
+from typing import Any, Final
+
+from aiohttp import web
+
+from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_number
+from ._common import EmulatorBase, Reject, bad, base_url_of, text_field
+
+__all__ = ["DECLINED_CARD", "FRICTIONLESS_CARD", "THREE_DS_PATH", "CustomersMixin"]
+
+FRICTIONLESS_CARD: Final = "4242424242424242"
+DECLINED_CARD: Final = "4000000000000002"
+THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _brand(number: str) -> str:
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in {"51", "52", "53", "54", "55"} or "2221" <= number[:4] <= "2720":
+        return "mastercard"
+    if number[:2] in {"34", "37"}:
+        return "amex"
+    return "unknown"
+
+
+#: Every key of a Customer object, in the order the gateway documents them.
+_CUSTOMER_KEYS: Final = (
+    "name",
+    "email",
+    "dial_code",
+    "phone",
+    "company_name",
+    "reference_number",
+    "default_payment_method",
+    "uuid",
+    "default_payment_token",
+)
+
+_CUSTOMER_FIELDS: Final = (
+    ("name", 255),
+    ("email", 255),
+    ("dial_code", 6),
+    ("phone", 255),
+    ("company_name", 255),
+    ("default_payment_method", 255),
+    ("default_payment_token", 64),
+)
+
+
+class CustomersMixin(EmulatorBase):
+    """Handlers for customers, payment tokens and the 3-D Secure pages."""
+
+    def _customer_view(self, customer: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        view = {key: customer.get(key) for key in _CUSTOMER_KEYS}
+        default = customer.get("default_payment_token")
+        token = self.state.tokens.get(default) if default else None
+        view["default_payment_token"] = self._token_view(token, request) if token else None
+        return view
+
+    def _customer_or_404(self, uuid: str) -> dict[str, Any]:
+        customer = self.state.customers.get(uuid)
+        if customer is None:
+            raise Reject(404, 404, f"customer {uuid} not found")
+        return customer
+
+    def _check_customer_fields(
+        self, fields: dict[str, Any], prefix: str, *, full: bool, uuid: str | None
+    ) -> None:
+        for key, max_len in _CUSTOMER_FIELDS:
+            text_field(
+                fields, key, prefix, required=full and key in {"name", "phone"}, max_len=max_len
+            )
+        method = fields.get("default_payment_method")
+        if method and method not in DEFAULT_PAYMENT_METHODS:
+            raise bad(
+                f"{prefix}default_payment_method must be one of: "
+                + ", ".join(sorted(DEFAULT_PAYMENT_METHODS))
+            )
+        token = fields.get("default_payment_token")
+        if token and (
+            uuid is None or self.state.tokens.get(token, {}).get("customer_uuid") != uuid
+        ):
+            raise bad(f"{prefix}default_payment_token is not a token of this customer")
+
+    async def _upsert(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        fields = body.get("customer")
+        if not isinstance(fields, dict):
+            raise bad("customer is required")
+        ref = text_field(fields, "reference_number", "customer.", required=True)
+        # No await from here to the save: one event loop, so concurrent upserts of one
+        # reference_number cannot both miss the lookup and create two customers.
+        uuid = self.state.by_ref.get(ref)
+        self._check_customer_fields(fields, "customer.", full=True, uuid=uuid)
+        current = self.state.customers.get(uuid) if uuid else None
+        customer = (
+            dict(current) if current else {"uuid": str(uuidlib.uuid4()), "reference_number": ref}
+        )
+        for key, _ in _CUSTOMER_FIELDS:
+            if key in fields:
+                customer[key] = fields[key]
+        self.state.save_customer(customer)
+        return {"customer": self._customer_view(customer, request)}, 200
+
+    async def _update(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        customer = dict(self._customer_or_404(request.match_info["uuid"]))
+        ref = body.get("reference_number")
+        if ref is not None and ref != customer["reference_number"]:
+            raise bad("reference_number cannot be changed")
+        self._check_customer_fields(body, "", full=False, uuid=customer["uuid"])
+        for key, _ in _CUSTOMER_FIELDS:
+            # As the Put Customer page says: an empty name/email/phone leaves it unchanged.
+            if body.get(key) not in (None, "") or (
+                key.startswith("default_") and key in body and body[key] == ""
+            ):
+                customer[key] = body[key] or None
+        self.state.save_customer(customer)
+        return {"customer": self._customer_view(customer, request)}, 200
+
+    async def _get_customer(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        return {"customer": self._customer_view(customer, request)}, 200
+
+    async def _get_by_ref(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        ref = request.match_info["ref"]
+        uuid = self.state.by_ref.get(ref)
+        if uuid is None:
+            raise Reject(404, 404, f"no customer with reference_number {ref!r}")
+        return {"customer": self._customer_view(self.state.customers[uuid], request)}, 200
+
+    async def _get_by_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        token = self.state.tokens.get(text_field(body, "token", "", required=True))
+        if token is None:
+            raise Reject(404, 404, "no customer has this token")
+        customer = self._customer_or_404(token["customer_uuid"])
+        return {"customer": self._customer_view(customer, request)}, 200
+
+    async def _list_customers(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        try:
+            limit = int(request.query.get("limit", "20"))
+            offset = int(request.query.get("offset", "0"))
+        except ValueError:
+            raise bad("limit and offset must be integers") from None
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise bad("limit must be 1..1000 and offset >= 0")
+        source = request.query.get("linked_source_type")
+        if source is not None and source not in {"User", "Store"}:
+            raise bad("linked_source_type must be User or Store")
+        customers = itertools.islice(self.state.customers.values(), offset, offset + limit)
+        return {"customers": [self._customer_view(c, request) for c in customers]}, 200
+
+    # --- payment tokens ---------------------------------------------------------------------
+
+    def _token_view(self, token: dict[str, Any], request: web.Request) -> dict[str, Any]:
+        view = {k: v for k, v in token.items() if k not in {"customer_uuid", "return_urls"}}
+        path = token["verify_url"]
+        if path and path.startswith("/"):
+            # Stored as a path: the URL follows the host the client reached us by, which
+            # changes with --port 0 restarts, proxies and container port mappings.
+            view["verify_url"] = base_url_of(request) + path
+        customer = self.state.customers.get(token["customer_uuid"], {})
+        view["default"] = customer.get("default_payment_token") == token["token"]
+        return view
+
+    def _token_or_404(self, customer_uuid: str, token: str) -> dict[str, Any]:
+        record = self.state.tokens.get(token)
+        if record is None or record["customer_uuid"] != customer_uuid:
+            raise Reject(404, 404, "payment token not found")
+        return record
+
+    async def _create_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        card = body.get("card")
+        if not isinstance(card, dict):
+            raise bad("card is required")
+        number = text_field(card, "number", "card.", required=True, max_len=32)
+        number = number.replace(" ", "").replace("-", "")  # as printed on the card
+        if not number.isdigit() or not 12 <= len(number) <= 19 or not _luhn(number):
+            raise bad("card.number is not a valid card number")
+        month = text_field(card, "exp_month", "card.", required=True, max_len=2)
+        year = text_field(card, "exp_year", "card.", required=True, max_len=4)
+        if not (month.isdigit() and year.isdigit() and 1 <= int(month) <= 12):
+            raise bad("card.exp_month/exp_year are not a valid expiry")
+        holder = text_field(card, "holder_name", "card.", required=True)
+        three_ds = card.get("3ds")
+        if not isinstance(three_ds, dict):
+            raise bad("card.3ds is required")
+        ok_url = text_field(
+            three_ds, "success_return_url", "card.3ds.", required=True, max_len=2048
+        )
+        fail_url = text_field(three_ds, "fail_return_url", "card.3ds.", required=True, max_len=2048)
+        if card.get("transaction_type") not in TRANSACTION_TYPES:
+            raise bad("card.transaction_type must be one of the TransactionTypeEnum values")
+        address = card.get("billing_address") or {}
+        country = address.get("country_code") if isinstance(address, dict) else None
+        if country is not None and not re.fullmatch(r"[A-Z]{3}", str(country)):
+            raise bad("card.billing_address.country_code must be ISO 3166 alpha-3")
+        token_id = str(uuidlib.uuid4())
+        verify_uuid = str(uuidlib.uuid4())
+        record: dict[str, Any] = {
+            "token_type": "CreditCard",
+            "token": token_id,
+            "state": "pending",
+            "verify_uuid": verify_uuid,
+            "verify_url": None,
+            "error_code": None,
+            "error_msg": None,
+            "credit_card": {
+                "number": mask_card_number(number),  # the full number is never stored
+                "exp_month": month.zfill(2),
+                "exp_year": year,
+                "holder_name": holder,
+                "brand": _brand(number),
+                "billing_currency": "HKD",
+            },
+            "customer_uuid": customer["uuid"],
+            "return_urls": [ok_url, fail_url],
+        }
+        if number == FRICTIONLESS_CARD:
+            record["state"] = "success"
+        elif number == DECLINED_CARD:
+            record.update(state="failed", error_code="E200003", error_msg="Card declined by issuer")
+        else:
+            record["verify_url"] = THREE_DS_PATH.format(verify_uuid=verify_uuid)
+        self.state.save_token(record)
+        if record["state"] == "success":
+            self._maybe_default(customer, token_id)
+        return {"payment_token": self._token_view(record, request)}, 200
+
+    def _maybe_default(self, customer: dict[str, Any], token_id: str) -> None:
+        current = customer.get("default_payment_token")
+        if not current or current not in self.state.tokens:
+            self.state.save_customer({**customer, "default_payment_token": token_id})
+
+    async def _check_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        wanted = body.get("payment_token")
+        if not isinstance(wanted, dict):
+            raise bad("payment_token is required")
+        token_id = text_field(wanted, "token", "payment_token.", required=True)
+        record = self._token_or_404(request.match_info["uuid"], token_id)
+        verify_uuid = wanted.get("verify_uuid")
+        if verify_uuid is not None and verify_uuid != record["verify_uuid"]:
+            raise bad("payment_token.verify_uuid does not match the token")
+        return {"payment_token": self._token_view(record, request)}, 200
+
+    async def _list_tokens(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
+        uuid = self._customer_or_404(request.match_info["uuid"])["uuid"]
+        wanted = request.query.get("token_type")
+        types = set(wanted.split(",")) if wanted else None
+        if types and "Gateway" in types:
+            types.add("CreditCard")
+        tokens = [
+            self._token_view(t, request)
+            for t in map(self.state.tokens.__getitem__, self.state.customer_tokens.get(uuid, ()))
+            if types is None or t["token_type"] in types
+        ]
+        return {"payment_tokens": tokens}, 200
+
+    async def _delete_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        customer = self._customer_or_404(request.match_info["uuid"])
+        token_id = text_field(body, "token", "", required=True)
+        self._token_or_404(customer["uuid"], token_id)
+        self.state.delete_token(token_id)
+        if customer.get("default_payment_token") == token_id:
+            self.state.save_customer({**customer, "default_payment_token": None})
+        return {"success": True}, 200
+
+    # --- 3-D Secure pages -------------------------------------------------------------------
+
+    def _pending_by_verify(self, verify_uuid: str) -> dict[str, Any]:
+        token = self.state.by_verify.get(verify_uuid)
+        if token is None:
+            raise web.HTTPNotFound(text="no such 3-D Secure challenge")
+        return self.state.tokens[token]
+
+    async def _challenge_page(self, request: web.Request) -> web.Response:
+        token = self._pending_by_verify(request.match_info["verify_uuid"])
+        card = token["credit_card"]
+        state = html.escape(token["state"])
+        page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>3-D Secure (Wonder emulator)</title></head>
+<body style="font-family: sans-serif; max-width: 28em; margin: 3em auto">
+<h1>3-D Secure</h1>
+<p>Card {html.escape(card["number"])} ({html.escape(card["brand"])}), {
+            html.escape(card["holder_name"])
+        }.</p>
+<p>Token state: <b>{state}</b></p>
+<form method="post"><input type="hidden" name="result" value="success">
+<button type="submit">Approve</button></form>
+<form method="post"><input type="hidden" name="result" value="failed">
+<button type="submit">Decline</button></form>
+</body></html>"""
+        return web.Response(text=page, content_type="text/html")
+
+    async def _challenge_answer(self, request: web.Request) -> web.Response:
+        token = self._pending_by_verify(request.match_info["verify_uuid"])
+        form = await request.post()
+        result = form.get("result")
+        if result not in {"success", "failed"}:
+            raise web.HTTPBadRequest(text="result must be success or failed")
+        ok_url, fail_url = token["return_urls"]
+        if token["state"] == "pending":
+            updated = dict(token)
+            if result == "success":
+                updated.update(state="success", verify_url=None)
+            else:
+                updated.update(
+                    state="failed",
+                    verify_url=None,
+                    error_code="E200002",
+                    error_msg="3-D Secure verification failed",
+                )
+            self.state.save_token(updated)
+            customer = self.state.customers.get(token["customer_uuid"])
+            if result == "success" and customer is not None:
+                self._maybe_default(customer, token["token"])
+        raise web.HTTPSeeOther(ok_url if result == "success" else fail_url)
