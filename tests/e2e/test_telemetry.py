@@ -76,14 +76,20 @@ class Otel:
 _OTEL: Otel | None = None
 
 
-@pytest.fixture
-def otel() -> Iterator[Otel]:
+@pytest.fixture(scope="module")
+def _otel_module() -> Iterator[Otel]:
     global _OTEL
     if _OTEL is None:
         _OTEL = Otel()
-    _OTEL.exporter.clear()
     yield _OTEL
-    _OTEL.exporter.clear()
+    _OTEL.exporter.shutdown()  # the calls of later test modules are not kept in memory
+
+
+@pytest.fixture
+def otel(_otel_module: Otel) -> Iterator[Otel]:
+    _otel_module.exporter.clear()
+    yield _otel_module
+    _otel_module.exporter.clear()
 
 
 @pytest.fixture
