@@ -22,6 +22,7 @@ from typing import Any, Final, Self
 
 import attrs
 
+from . import _telemetry
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -285,7 +286,9 @@ class WonderClient:
         :returns: the message as the gateway echoed it.
         :raises AuthenticationError: when the gateway rejects the signature.
         """
-        data = await self._execute(Request.json("POST", Paths.ECHO, {"message": message}))
+        data = await self._execute(
+            Request.json("POST", Paths.ECHO, {"message": message}, operation="echo")
+        )
         return str(data.get("message", ""))
 
     async def close(self) -> None:
@@ -310,7 +313,10 @@ class WonderClient:
 
     def _sign_now(self, request: Request) -> Request:
         """Return ``request`` with headers signed in the calling thread (blocking callers)."""
+        started = time.perf_counter()
         headers = self._shared.signer.sign(request.method, request.uri, request.body)
+        if (tel := _telemetry.TELEMETRY) is not None:
+            tel.record_signing(request, time.perf_counter() - started)
         return attrs.evolve(request, signed=headers)
 
     async def _sign(self, request: Request) -> dict[str, str]:
@@ -330,6 +336,8 @@ class WonderClient:
         deadline = time.monotonic() + opts.timeout
         attempt = 0
         shared.inflight += 1
+        tel = _telemetry.TELEMETRY
+        call = tel.start_call(request, shared.transport.base_url) if tel is not None else None
         try:
             if request.recover_first and request.recover is not None:
                 # The caller's own id: an earlier run may have made this call already.
@@ -346,12 +354,17 @@ class WonderClient:
                             sent=attempt > 1,
                             attempts=attempt - 1,
                         )
+                    if call is not None:
+                        call.paused(pause)
                     await asyncio.sleep(pause)
-                headers = (
-                    request.signed
-                    if attempt == 1 and request.signed is not None
-                    else await self._sign(request)
-                )
+                if attempt == 1 and request.signed is not None:
+                    headers = request.signed
+                elif call is None:
+                    headers = await self._sign(request)
+                else:
+                    signing = time.perf_counter()
+                    headers = await self._sign(request)
+                    call.signed(time.perf_counter() - signing)
                 request_id = headers["X-Request-ID"]
                 started = time.monotonic()
                 remaining = deadline - started
@@ -384,6 +397,8 @@ class WonderClient:
                         if found is not None:
                             return found
                     delay = self._after_failure(request, exc, attempt, started, deadline)
+                    if call is not None:
+                        call.retry(attempt, exc, delay)
                     log.info(
                         "retrying %s %s in %.2fs after attempt %d: %s",
                         request.method,
@@ -391,36 +406,48 @@ class WonderClient:
                         delay,
                         attempt,
                         exc,
+                        extra=_log_fields(request, exc.request_id, attempt, exc, started),
                     )
                     await asyncio.sleep(delay)
                     continue
+                if call is not None:
+                    call.finish(attempt, status=status, request_id=request_id)
                 if log.isEnabledFor(logging.DEBUG):
+                    fields = _log_fields(request, request_id, attempt, status, started)
                     log.debug(
                         "%s %s -> %d in %.1f ms (attempt %d, request_id %s)",
                         request.method,
                         request.uri,
                         status,
-                        (time.monotonic() - started) * 1000,
+                        fields["duration_ms"],
                         attempt,
                         request_id,
+                        extra=fields,
                     )
                 return data
+        except BaseException as exc:
+            if call is not None:
+                call.finish(attempt, exc=exc)
+            raise
         finally:
             shared.inflight -= 1
+            if call is not None:  # answered by a recovery look-up (a no-op when ended above)
+                call.finish(attempt)
 
     def _after_failure(
         self, request: Request, exc: WonderError, attempt: int, started: float, deadline: float
     ) -> float:
         """Log the failed attempt; re-raise ``exc`` unless it is retried, else return the wait."""
-        status = exc.status if isinstance(exc, APIStatusError) else type(exc).__name__
+        fields = _log_fields(request, exc.request_id, attempt, exc, started)
         log.debug(
             "%s %s -> %s in %.1f ms (attempt %d, request_id %s)",
             request.method,
             request.uri,
-            status,
-            (time.monotonic() - started) * 1000,
+            fields["status"],
+            fields["duration_ms"],
             attempt,
             exc.request_id,
+            extra=fields,
         )
         shared = self._shared
         if isinstance(exc, RateLimitError) and exc.retry_after:
@@ -446,6 +473,32 @@ class WonderClient:
             exc.message += f"; no retry: the call's {self._options.timeout:g}s deadline is near"
             raise exc
         return delay
+
+
+def _log_fields(
+    request: Request,
+    request_id: str | None,
+    attempt: int,
+    outcome: int | WonderError,
+    started: float,
+) -> dict[str, Any]:
+    """The structured fields of a ``wonder`` log record about one attempt (``extra=``).
+
+    ``status`` is the HTTP status, or the error class name when there was no response.
+    """
+    if isinstance(outcome, int):
+        status: int | str = outcome
+    elif isinstance(outcome, APIStatusError):
+        status = outcome.status
+    else:
+        status = type(outcome).__name__
+    return {
+        "request_id": request_id,
+        "operation": request.operation,
+        "attempt": attempt,
+        "status": status,
+        "duration_ms": round((time.monotonic() - started) * 1000, 1),
+    }
 
 
 def _check_positive(name: str, value: float) -> None:

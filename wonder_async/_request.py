@@ -35,7 +35,8 @@ class Request:
     ``idempotent`` says whether repeating it after an ambiguous failure is safe;
     ``reconcile`` is what to tell the caller when an unsafe call failed ambiguously.
     ``signed`` carries headers signed ahead of time (the blocking client signs in the
-    calling thread); they are used for the first attempt only.
+    calling thread); they are used for the first attempt only. ``operation`` names the SDK
+    method (``customers.upsert``) for spans, metrics and log records.
 
     ``recover`` makes an unsafe call (a charge, refund or void) safe to retry: after every
     failure that may have reached the gateway the pipeline calls it, returns what it found,
@@ -54,6 +55,7 @@ class Request:
     )
     recover: Recover | None = attrs.field(default=None, repr=False)
     recover_first: bool = False
+    operation: str = ""
 
     @classmethod
     def json(cls, method: str, uri: str, payload: Any, **kw: Any) -> Request:

@@ -15,6 +15,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from . import _telemetry
 from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
 
 __all__ = ["Response", "Transport"]
@@ -72,8 +73,10 @@ class Transport:
             connector = aiohttp.TCPConnector(
                 limit=self._pool_size, ssl=self._ssl, enable_cleanup_closed=False
             )
+            tel = _telemetry.TELEMETRY
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                trace_configs=tel.trace_configs() if tel is not None else None,
                 headers={"Content-Type": "application/json", "User-Agent": _USER_AGENT},
                 skip_auto_headers=("Accept-Encoding",),
                 auto_decompress=False,

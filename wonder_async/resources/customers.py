@@ -90,22 +90,32 @@ class _CustomersRequests:
     @staticmethod
     def _upsert_request(fields: CustomerFields) -> Request:
         fields.validate(prefix="customer.", for_upsert=True)
-        return Request.json("POST", Paths.CUSTOMERS, {"customer": fields.to_wire()})
+        return Request.json(
+            "POST", Paths.CUSTOMERS, {"customer": fields.to_wire()}, operation="customers.upsert"
+        )
 
     @staticmethod
     def _get_request(uuid: str) -> Request:
         _check_uuid("uuid", uuid)
-        return Request("GET", Paths.CUSTOMER.format(uuid=path_segment(uuid)))
+        return Request(
+            "GET", Paths.CUSTOMER.format(uuid=path_segment(uuid)), operation="customers.get"
+        )
 
     @staticmethod
     def _get_by_reference_request(reference_number: str) -> Request:
         _check_uuid("reference_number", reference_number)
-        return Request("GET", Paths.CUSTOMER_BY_REF.format(ref=path_segment(reference_number)))
+        return Request(
+            "GET",
+            Paths.CUSTOMER_BY_REF.format(ref=path_segment(reference_number)),
+            operation="customers.get_by_reference",
+        )
 
     @staticmethod
     def _get_by_token_request(token: str) -> Request:
         _check_uuid("token", token)
-        return Request.json("POST", Paths.CUSTOMER_BY_TOKEN, {"token": token})
+        return Request.json(
+            "POST", Paths.CUSTOMER_BY_TOKEN, {"token": token}, operation="customers.get_by_token"
+        )
 
     @staticmethod
     def _update_request(uuid: str, fields: CustomerFields) -> Request:
@@ -118,7 +128,12 @@ class _CustomersRequests:
         body = fields.to_wire()
         if not body:
             raise ValidationError("fields", "required", "update needs at least one field")
-        return Request.json("PUT", Paths.CUSTOMER.format(uuid=path_segment(uuid)), body)
+        return Request.json(
+            "PUT",
+            Paths.CUSTOMER.format(uuid=path_segment(uuid)),
+            body,
+            operation="customers.update",
+        )
 
     @staticmethod
     def _list_request(
@@ -130,7 +145,7 @@ class _CustomersRequests:
                 raise ValidationError("linked_source_type", "enum", "must be one of: Store, User")
             query.append(f"linked_source_type={linked_source_type}")
         query.extend(filter_query(filters))
-        return Request("GET", Paths.CUSTOMERS + "?" + "&".join(query))
+        return Request("GET", Paths.CUSTOMERS + "?" + "&".join(query), operation="customers.list")
 
     @staticmethod
     def _check_page_size(page_size: int) -> None:

@@ -146,7 +146,7 @@ def refund_from(data: dict[str, Any], transaction_uuid: str, before: frozenset[s
 
 
 def _void_recovery(key: dict[str, str], transaction_uuid: str | None) -> Recover:
-    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     def done(data: dict[str, Any]) -> bool:
         if transaction_uuid is None:
@@ -167,7 +167,7 @@ def _void_recovery(key: dict[str, str], transaction_uuid: str | None) -> Recover
 def _refund_recovery(
     key: dict[str, str], transaction_uuid: str, amount: str, before: frozenset[str]
 ) -> Recover:
-    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     def done(data: dict[str, Any]) -> bool:
         return any(
@@ -212,6 +212,7 @@ class _OrdersRequests:
             uri,
             payload,
             idempotent=False,
+            operation="orders.create",
             reconcile=(
                 f"call orders.get(reference_number={reference_number!r}) to see whether the "
                 f"order exists before trying again"
@@ -231,14 +232,17 @@ class _OrdersRequests:
                 )
             _check_uuid("transaction.uuid", transaction_uuid)
             return Request.json(
-                "POST", Paths.ORDER_CHECK, {"transaction": {"uuid": transaction_uuid}}
+                "POST",
+                Paths.ORDER_CHECK,
+                {"transaction": {"uuid": transaction_uuid}},
+                operation="orders.get",
             )
         key = order_key(number, reference_number)
-        return Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+        return Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     @staticmethod
     def _check_request(key: dict[str, str]) -> Request:
-        return Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+        return Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     @staticmethod
     def _void_request(key: dict[str, str], transaction_uuid: str | None) -> Request:
@@ -251,6 +255,7 @@ class _OrdersRequests:
             Paths.ORDER_VOID,
             body,
             idempotent=False,
+            operation="orders.void",
             recover=_void_recovery(key, transaction_uuid),
         )
 
@@ -268,6 +273,7 @@ class _OrdersRequests:
             Paths.ORDER_REFUND,
             body,
             idempotent=False,
+            operation="orders.refund",
             recover=_refund_recovery(key, transaction_uuid, amount, before),
         )
 
@@ -295,7 +301,7 @@ class _OrdersRequests:
             _check_uuid("customer_uuid", customer_uuid)
             query.append(f"customer_uuid={path_segment(customer_uuid)}")
         query.extend(filter_query(filters))
-        return Request("GET", Paths.ORDERS_LIST + "?" + "&".join(query))
+        return Request("GET", Paths.ORDERS_LIST + "?" + "&".join(query), operation="orders.list")
 
 
 class Orders(_OrdersRequests, AsyncResource):

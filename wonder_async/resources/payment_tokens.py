@@ -82,6 +82,7 @@ class _PaymentTokensRequests:
             path,
             {"card": body},
             idempotent=False,
+            operation="payment_tokens.create",
             reconcile=(
                 f"call payment_tokens.list({customer_uuid!r}) to see whether the card "
                 f"{card.masked_number} was bound before trying again"
@@ -96,7 +97,9 @@ class _PaymentTokensRequests:
         payload: dict[str, str] = {"token": _required("token", token)}
         if verify_uuid is not None:
             payload["verify_uuid"] = verify_uuid
-        return Request.json("POST", path, {"payment_token": payload})
+        return Request.json(
+            "POST", path, {"payment_token": payload}, operation="payment_tokens.check"
+        )
 
     @staticmethod
     def _list_request(customer_uuid: str, token_type: str | None) -> Request:
@@ -105,12 +108,17 @@ class _PaymentTokensRequests:
             for part in token_type.split(","):
                 check_enum("token_type", part, TOKEN_TYPES)
             path += f"?token_type={path_segment(token_type).replace('%2C', ',')}"
-        return Request("GET", path)
+        return Request("GET", path, operation="payment_tokens.list")
 
     @staticmethod
     def _delete_request(customer_uuid: str, token: str) -> Request:
         path = _tokens_path(customer_uuid)
-        return Request.json("DELETE", path, {"token": _required("token", token)})
+        return Request.json(
+            "DELETE",
+            path,
+            {"token": _required("token", token)},
+            operation="payment_tokens.delete",
+        )
 
 
 class PaymentTokens(_PaymentTokensRequests, AsyncResource):

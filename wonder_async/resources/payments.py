@@ -61,9 +61,9 @@ def _has_transaction(payment_uuid: str) -> Any:
 
 def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
     by_transaction = Request.json(
-        "POST", Paths.ORDER_CHECK, {"transaction": {"uuid": payment_uuid}}
+        "POST", Paths.ORDER_CHECK, {"transaction": {"uuid": payment_uuid}}, operation="orders.get"
     )
-    by_order = Request.json("POST", Paths.ORDER_CHECK, {"order": key})
+    by_order = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
         return await recover_by_lookup(
@@ -144,6 +144,7 @@ class _PaymentsRequests:
         amount: str | Decimal,
         consume_mode: str,
         payment_uuid: str | None,
+        operation: str = "payments.create",
     ) -> tuple[Request, str]:
         check_text("payment.payment_token.token", token, required=True, max_length=255)
         check_enum("payment.payment_token.consume_mode", consume_mode, CONSUME_MODES)
@@ -168,6 +169,7 @@ class _PaymentsRequests:
             Paths.OPEN_PAYMENTS,
             body,
             idempotent=False,
+            operation=operation,
             recover=_charge_recovery(chosen, key),
             recover_first=payment_uuid is not None,
         )
@@ -272,6 +274,7 @@ class Payments(_PaymentsRequests, AsyncResource):
             amount,
             consume_mode,
             payment_uuid,
+            operation="payments.create_with_order",
         )
         try:
             data = await self._client._execute(request)

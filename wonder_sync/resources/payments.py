@@ -116,6 +116,7 @@ class Payments(_PaymentsRequests, SyncResource):
             amount,
             consume_mode,
             payment_uuid,
+            operation="payments.create_with_order",
         )
         try:
             data = self._client._execute(request)
