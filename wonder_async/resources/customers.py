@@ -68,6 +68,10 @@ def filter_query(filters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
     return query
 
 
+def _customers_page(data: dict[str, Any]) -> list[Customer]:
+    return [structure(item, Customer) for item in data.get("customers") or []]
+
+
 def _check_uuid(field: str, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "required", "is required")
