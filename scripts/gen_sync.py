@@ -23,7 +23,10 @@ DST = ROOT / "wonder_sync" / "resources"
 MODULES = ("customers", "payment_tokens", "orders", "payments")
 #: Methods whose blocking form cannot be a mechanical copy; wonder_sync defines them by hand
 #: in ``wonder_sync/resources/_manual.py`` and the generated class inherits them.
-MANUAL: dict[str, tuple[str, ...]] = {"Customers": ("upsert_many",)}
+MANUAL: dict[str, tuple[str, ...]] = {
+    "Customers": ("upsert_many",),
+    "PaymentTokens": ("check_many", "export"),
+}
 
 _NOTICE = "Blocking twin generated from wonder_async by scripts/gen_sync.py; do not edit."
 _REWRITES = [

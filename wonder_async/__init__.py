@@ -10,6 +10,8 @@
         )
 """
 
+from ._bulk import CustomerTokens as CustomerTokens
+from ._bulk import TokenCheckResult as TokenCheckResult
 from ._client import WonderClient as WonderClient
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIStatusError as APIStatusError
@@ -59,6 +61,7 @@ __all__ = [
     "ConsumeMode",
     "CreditCard",
     "Customer",
+    "CustomerTokens",
     "NotFoundError",
     "Order",
     "OutcomeUnknownError",
@@ -69,6 +72,7 @@ __all__ = [
     "Refund",
     "ServerError",
     "ThreeDS",
+    "TokenCheckResult",
     "TokenState",
     "Transaction",
     "TransactionType",

@@ -21,6 +21,7 @@ from wonder_async import ConfigurationError as ConfigurationError
 from wonder_async import ConsumeMode as ConsumeMode
 from wonder_async import CreditCard as CreditCard
 from wonder_async import Customer as Customer
+from wonder_async import CustomerTokens as CustomerTokens
 from wonder_async import NotFoundError as NotFoundError
 from wonder_async import Order as Order
 from wonder_async import OutcomeUnknownError as OutcomeUnknownError
@@ -31,6 +32,7 @@ from wonder_async import RateLimitError as RateLimitError
 from wonder_async import Refund as Refund
 from wonder_async import ServerError as ServerError
 from wonder_async import ThreeDS as ThreeDS
+from wonder_async import TokenCheckResult as TokenCheckResult
 from wonder_async import TokenState as TokenState
 from wonder_async import Transaction as Transaction
 from wonder_async import TransactionType as TransactionType
@@ -57,6 +59,7 @@ __all__ = [
     "ConsumeMode",
     "CreditCard",
     "Customer",
+    "CustomerTokens",
     "NotFoundError",
     "Order",
     "OutcomeUnknownError",
@@ -67,6 +70,7 @@ __all__ = [
     "Refund",
     "ServerError",
     "ThreeDS",
+    "TokenCheckResult",
     "TokenState",
     "Transaction",
     "TransactionType",

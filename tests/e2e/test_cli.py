@@ -182,7 +182,7 @@ def test_shards_split_the_rows_with_no_overlap(wonder_emulator_thread: Any, tmp_
 
 
 def test_one_off_commands_print_json(wonder_emulator_thread: Any, tmp_path: Path) -> None:
-    """echo, customers get/list and tokens list/check/delete work with --json."""
+    """echo, customers get/list and tokens list/check/delete print one JSON object per line."""
     emu = wonder_emulator_thread
     env = _env(emu, tmp_path)
     assert json.loads(_run(["echo", "--json"], env=env).stdout) == {"message": "Hello,Wonder!"}
@@ -193,12 +193,14 @@ def test_one_off_commands_print_json(wonder_emulator_thread: Any, tmp_path: Path
 
         c = wonder.customers.upsert(reference_number="cli-1", name="N", phone="1")
         t = wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
+        t2 = wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
     got = json.loads(_run(["customers", "get", "--reference", "cli-1", "--json"], env=env).stdout)
     assert got["uuid"] == c.uuid
     listed = _run(["customers", "list", "--json"], env=env).stdout.splitlines()
     assert [json.loads(x)["reference_number"] for x in listed] == ["cli-1"]
-    tokens = json.loads(_run(["tokens", "list", c.uuid or "", "--json"], env=env).stdout)
-    assert [x["token"] for x in tokens] == [t.token]
+    listed_tokens = _run(["tokens", "list", c.uuid or "", "--json"], env=env).stdout.splitlines()
+    assert [json.loads(x)["token"] for x in listed_tokens] == [t.token, t2.token]
+    assert "one object per line" in _run(["tokens", "list", "--help"]).stdout
     check = json.loads(
         _run(["tokens", "check", c.uuid or "", t.token or "", "--json"], env=env).stdout
     )
@@ -207,3 +209,38 @@ def test_one_off_commands_print_json(wonder_emulator_thread: Any, tmp_path: Path
     missing = _run(["tokens", "check", c.uuid or "", t.token or ""], env=env)
     assert missing.returncode == 1
     assert "NotFoundError" in missing.stderr
+
+
+def test_exit_status_follows_the_results_file_across_resumes(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """--resume keeps exiting 1 while failed rows stand; fixing them and resuming exits 0."""
+    emu = wonder_emulator_thread
+    env = _env(emu, tmp_path)
+    rows = tmp_path / "rows.csv"
+    bad = _write_csv(rows, 60, bad_every=10)
+    out = tmp_path / "out.jsonl"
+    args = ["customers", "upsert", "--file", str(rows), "--out", str(out), "--json"]
+    first = _run(args, env=env)
+    assert first.returncode == 1, first.stderr
+    assert json.loads(first.stdout)["failed"] == len(bad)
+    again = _run([*args, "--resume"], env=env)
+    assert again.returncode == 1, again.stderr
+    summary = json.loads(again.stdout)
+    assert (summary["upserted"], summary["failed"], summary["failed_before"]) == (0, 6, 6)
+    assert summary["skipped"] == 60
+    assert len(_results(out)) == 60  # nothing was sent again
+    fixed = [
+        line if i + 1 not in bad else f"c-{i - 1},Fixed,12345678,fixed{i}@example.com"
+        for i, line in enumerate(rows.read_text().splitlines())
+    ]
+    rows.write_text("\n".join(fixed) + "\n")
+    final = _run([*args, "--resume"], env=env)
+    assert final.returncode == 0, final.stdout
+    assert json.loads(final.stdout)["upserted"] == len(bad)
+    last: dict[int, bool] = {}
+    for record in _results(out):
+        last[record["line"]] = record["ok"]
+    assert len(last) == 60
+    assert all(last.values())
+    assert len(_customer_refs(emu)) == 60

@@ -29,9 +29,10 @@ def _normalise(sig: inspect.Signature) -> str:
     text = str(sig)
     for a, b in (("AsyncIterator", "Iterator"), ("AsyncIterable", "Iterable")):
         text = text.replace(a, b)
-    # upsert_many accepts async iterables only in the async twin.
-    return re.sub(r"Iterable\[Mapping\[str, Any\]\] \| Iterable\[Mapping\[str, Any\]\]|Rows",
+    # Bulk inputs accept async iterables only in the async twin.
+    text = re.sub(r"Iterable\[Mapping\[str, Any\]\] \| Iterable\[Mapping\[str, Any\]\]|Rows",
                   "Iterable[Mapping[str, Any]]", text)  # fmt: skip
+    return text.replace("TokenRefs", "Iterable[TokenRef]")
 
 
 def test_same_public_names_and_same_classes() -> None:

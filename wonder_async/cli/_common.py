@@ -98,14 +98,14 @@ def jsonable(value: Any) -> Any:
 
 
 def emit(args: argparse.Namespace, value: Any) -> None:
-    """Print a result: JSON with ``--json``, else ``key=value`` pairs, one line per item."""
+    """Print a result, one line per item (a list is its items): a JSON object with ``--json``,
+    else ``key=value`` pairs."""
     data = jsonable(value)
-    if args.json:
-        print(json.dumps(data, ensure_ascii=False))
-        return
     rows = data if isinstance(data, list) else [data]
     for row in rows:
-        if isinstance(row, dict):
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        elif isinstance(row, dict):
             print("  ".join(f"{k}={_short(v)}" for k, v in row.items()))
         else:
             print(row)

@@ -1,16 +1,35 @@
-"""Bulk input and results files: lazy CSV/JSONL rows, shards, and resuming a results file."""
+"""Bulk runs over a rows file: lazy CSV/JSONL rows, shards, results file, resume, exit status."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
+import sys
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["count_lines", "is_jsonl", "load_done", "parse_shard", "read_rows", "shard_of"]
+import attrs
+
+from .._client import WonderClient
+from ._common import Progress, client, error_record
+
+__all__ = [
+    "Finished",
+    "Outcome",
+    "count_lines",
+    "is_jsonl",
+    "load_finished",
+    "parse_shard",
+    "read_rows",
+    "row_digest",
+    "run_file",
+    "shard_of",
+]
 
 _JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 
@@ -78,11 +97,32 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return index, count
 
 
-def load_done(out: Path) -> set[int]:
-    """Lines already finished in a results file (done, or failed for good); trims a torn tail."""
-    done: set[int] = set()
+def row_digest(row: dict[str, Any] | None) -> str:
+    """A short fingerprint of a row's content, so ``--resume`` can tell an edited row."""
+    text = json.dumps(row, sort_keys=True, ensure_ascii=False) if row is not None else ""
+    return f"{zlib.crc32(text.encode()):08x}"
+
+
+@attrs.define
+class Finished:
+    """What a results file already says, for ``--resume``.
+
+    ``ok`` holds the lines that succeeded. ``failed`` maps each line that stands failed for
+    good (a non-retryable error) to the digest of the row that failed: the row is not sent
+    again unless it was edited since, and it still counts against the exit status. Rows that
+    failed with a retryable error are in neither, so a resume tries them again. The last
+    record of a line wins.
+    """
+
+    ok: set[int] = attrs.field(factory=set)
+    failed: dict[int, str] = attrs.field(factory=dict)
+
+
+def load_finished(out: Path) -> Finished:
+    """Read a results file (trimming a torn last line left by a kill mid-write)."""
+    finished = Finished()
     if not out.exists():
-        return done
+        return finished
     with out.open("rb+") as f:
         data = f.read()
         keep = data.rfind(b"\n") + 1
@@ -91,8 +131,135 @@ def load_done(out: Path) -> set[int]:
         for raw in io.BytesIO(data[:keep]):
             try:
                 record = json.loads(raw)
-            except ValueError:
+                line = int(record["line"])
+            except (ValueError, KeyError, TypeError):
                 continue
-            if record.get("ok") or not record.get("retryable", False):
-                done.add(int(record["line"]))
-    return done
+            if record.get("ok"):
+                finished.ok.add(line)
+                finished.failed.pop(line, None)
+            elif not record.get("retryable", False):
+                finished.failed[line] = str(record.get("row_hash", ""))
+                finished.ok.discard(line)
+            else:
+                finished.ok.discard(line)
+                finished.failed.pop(line, None)
+    return finished
+
+
+# --- a bulk run over a rows file ------------------------------------------------------------
+
+
+@attrs.frozen
+class Outcome:
+    """One row's result as a bulk command reports it: fields for its results line, or error."""
+
+    index: int
+    fields: dict[str, Any]
+    error: BaseException | None = None
+
+
+Start = Callable[[WonderClient, Iterator[dict[str, Any]]], AsyncIterator[Outcome]]
+
+
+async def run_file(args: argparse.Namespace, *, verb: str, start: Start) -> int:
+    """Run a bulk command over ``args.file``: shards, ``--resume``, results file, exit status.
+
+    ``start(client, rows)`` runs the rows (read lazily, already sharded and minus the finished
+    ones) and yields one :class:`Outcome` per row, ``index`` counting the rows it was given.
+    Each row gets one JSON line in the results file: ``line``, ``ok``, the outcome's fields,
+    and for a failure ``error``, ``error_type``, ``retryable`` (and ``field``/``rule`` for a
+    validation error). Exit status 1 while any row of the file stands failed, counting rows a
+    resumed run skipped because they failed for good before; 2 for bad usage.
+    """
+    path = Path(args.file)
+    if not path.exists():  # noqa: ASYNC240 - one stat before the run starts
+        print(f"wonder: no such file: {path}", file=sys.stderr)
+        return 2
+    shard, shards = parse_shard(args.shard)
+    out_path = Path(args.out) if args.out else path.with_suffix(".results.jsonl")
+    if not args.resume and out_path.exists() and out_path.stat().st_size:
+        print(f"wonder: {out_path} exists; pass --resume to continue it", file=sys.stderr)
+        return 2
+    finished = load_finished(out_path) if args.resume else Finished()
+    total = None
+    if sys.stderr.isatty():  # a bar with an ETA needs the row count: one fast pass over bytes
+        header = 0 if is_jsonl(path) else 1
+        total = max(count_lines(path) - header, 0) // shards
+    progress = Progress(total)
+    ok = failed = failed_before = skipped = 0
+    in_flight: dict[int, tuple[int, str]] = {}
+
+    with out_path.open("a", encoding="utf-8") as out:
+
+        def write(record: dict[str, Any]) -> None:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        def rows() -> Iterator[dict[str, Any]]:
+            nonlocal failed, failed_before, skipped
+            index = 0
+            for line, row, problem in read_rows(path):
+                ref = row.get("reference_number") if row else None
+                if shards > 1 and shard_of(ref if isinstance(ref, str) else "", shards) != shard:
+                    continue
+                if line in finished.ok:
+                    skipped += 1
+                    continue
+                digest = row_digest(row)
+                if finished.failed.get(line) == digest:
+                    skipped += 1
+                    failed_before += 1
+                    continue
+                if row is None:
+                    write(
+                        {
+                            "line": line,
+                            "ok": False,
+                            "error": problem,
+                            "error_type": "ParseError",
+                            "retryable": False,
+                            "row_hash": digest,
+                        }
+                    )
+                    failed += 1
+                    progress.tick(False)
+                    continue
+                in_flight[index] = (line, digest)
+                index += 1
+                yield row
+
+        async with client(args) as wonder:
+            async for outcome in start(wonder, rows()):
+                line, digest = in_flight.pop(outcome.index)
+                record: dict[str, Any] = {"line": line}
+                if outcome.error is None:
+                    record.update(ok=True, **outcome.fields)
+                    ok += 1
+                else:
+                    record.update(ok=False, **outcome.fields, **error_record(outcome.error))
+                    record["row_hash"] = digest
+                    failed += 1
+                write(record)
+                progress.tick(outcome.error is None)
+    progress.show(final=True)
+    summary = {
+        verb: ok,
+        "failed": failed + failed_before,
+        "failed_before": failed_before,
+        "skipped": skipped,
+        "results": str(out_path),
+        "seconds": round(time.monotonic() - progress.started, 2),
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        before = (
+            f" ({failed_before} of them failed in an earlier run and were not retried: "
+            "fix those rows and --resume again)"
+            if failed_before
+            else ""
+        )
+        print(
+            f"{verb} {ok}, failed {failed + failed_before}, skipped {skipped} (already done)"
+            f"{before}; results in {out_path}"
+        )
+    return 1 if failed or failed_before else 0

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from .._models import UpsertResult
-from ._common import Progress, client, emit, error_record, run_async
-from ._files import count_lines, is_jsonl, load_done, parse_shard, read_rows, shard_of
+from .._client import WonderClient
+from ._common import client, emit, run_async
+from ._files import Outcome, run_file
 
 __all__ = ["register"]
 
@@ -28,15 +25,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         description=(
             "Upsert every row of a CSV (header row) or JSONL file. Columns: reference_number, "
             "name, phone, email, dial_code, company_name, default_payment_method, "
-            "default_payment_token. Writes one JSON line per row to --out; exits 1 if any "
-            "row failed."
+            "default_payment_token. Writes one JSON line per row to --out; exits 1 while "
+            "any row of the file stands failed, also after --resume (which retries rows that "
+            "failed with a retryable error, and rows edited since they failed)."
         ),
     )
     upsert.add_argument("--file", required=True, help="rows.csv or rows.jsonl")
     upsert.add_argument("--concurrency", type=int, default=32, help="upserts in flight")
     upsert.add_argument("--out", default=None, help="results file (default: FILE.results.jsonl)")
     upsert.add_argument("--shard", default=None, help="i/n: only rows whose ref hashes to i")
-    upsert.add_argument("--resume", action="store_true", help="skip rows already finished in --out")
+    upsert.add_argument(
+        "--resume", action="store_true", help="continue --out: skip rows already finished there"
+    )
     upsert.set_defaults(handler=run_async(_bulk_upsert))
     get = csub.add_parser("get", parents=[common], help="one customer by uuid or reference")
     get.add_argument("uuid", nargs="?", default=None)
@@ -74,75 +74,11 @@ async def _list(args: argparse.Namespace) -> int:
 
 
 async def _bulk_upsert(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.exists():  # noqa: ASYNC240 - one stat before the run starts
-        print(f"wonder: no such file: {path}", file=sys.stderr)
-        return 2
-    shard, shards = parse_shard(args.shard)
-    out_path = Path(args.out) if args.out else path.with_suffix(".results.jsonl")
-    done = load_done(out_path) if args.resume else set()
-    if not args.resume and out_path.exists() and out_path.stat().st_size:
-        print(f"wonder: {out_path} exists; pass --resume to continue it", file=sys.stderr)
-        return 2
-    total = None
-    if sys.stderr.isatty():  # a bar with an ETA needs the row count: one fast pass over bytes
-        header = 0 if is_jsonl(path) else 1
-        total = max(count_lines(path) - header, 0) // shards
-    progress = Progress(total)
-    ok = failed = skipped = 0
-    in_flight: dict[int, int] = {}
+    async def start(wonder: WonderClient, rows: Iterator[dict[str, Any]]) -> AsyncIterator[Outcome]:
+        async for result in wonder.customers.upsert_many(rows, concurrency=args.concurrency):
+            fields: dict[str, Any] = {"reference_number": result.reference_number}
+            if result.customer is not None:
+                fields["uuid"] = result.customer.uuid
+            yield Outcome(result.index, fields, result.error)
 
-    with out_path.open("a", encoding="utf-8") as out:
-
-        def write(record: dict[str, Any]) -> None:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-        def rows() -> Iterator[dict[str, Any]]:
-            nonlocal failed, skipped
-            index = 0
-            for line, row, problem in read_rows(path):
-                ref = row.get("reference_number") if row else None
-                if shards > 1 and shard_of(ref if isinstance(ref, str) else "", shards) != shard:
-                    continue
-                if line in done:
-                    skipped += 1
-                    continue
-                if row is None:
-                    write({"line": line, "ok": False, "error": problem, "retryable": False})
-                    failed += 1
-                    progress.tick(False)
-                    continue
-                in_flight[index] = line
-                index += 1
-                yield row
-
-        async with client(args) as wonder:
-            result: UpsertResult
-            async for result in wonder.customers.upsert_many(rows(), concurrency=args.concurrency):
-                line = in_flight.pop(result.index)
-                record: dict[str, Any] = {"line": line, "reference_number": result.reference_number}
-                if result.customer is not None:
-                    record.update(ok=True, uuid=result.customer.uuid)
-                    ok += 1
-                else:
-                    assert result.error is not None
-                    record.update(ok=False, **error_record(result.error))
-                    failed += 1
-                write(record)
-                progress.tick(result.ok)
-    progress.show(final=True)
-    summary = {
-        "upserted": ok,
-        "failed": failed,
-        "skipped": skipped,
-        "results": str(out_path),
-        "seconds": round(time.monotonic() - progress.started, 2),
-    }
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(
-            f"upserted {ok}, failed {failed}, skipped {skipped} (already done); "
-            f"results in {out_path}"
-        )
-    return 1 if failed else 0
+    return await run_file(args, verb="upserted", start=start)

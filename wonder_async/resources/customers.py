@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any, Final
 
+from .._bulk import bulk_map
 from .._converter import structure
 from .._errors import ValidationError, WonderError
 from .._models import Customer, CustomerFields, UpsertResult
@@ -50,15 +50,6 @@ def row_fields(row: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in row.items() if v is not None and v != ""}
 
 
-async def _aiter_rows(rows: Rows) -> AsyncIterator[Mapping[str, Any]]:
-    if isinstance(rows, AsyncIterable):
-        async for row in rows:
-            yield row
-    else:
-        for row in rows:
-            yield row
-
-
 def filter_query(filters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
     """Query DSL parameters (wonder-api.md §4.5): ``{"name": {"_contains": "Chan"}}`` ->
     ``filter[name][_contains]=Chan``, percent-encoded as sent and signed. Booleans are sent as
@@ -75,6 +66,10 @@ def filter_query(filters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
                 text = str(value)
             query.append(f"filter[{path_segment(field)}][{path_segment(op)}]={path_segment(text)}")
     return query
+
+
+def _customers_page(data: dict[str, Any]) -> list[Customer]:
+    return [structure(item, Customer) for item in data.get("customers") or []]
 
 
 def _check_uuid(field: str, value: str) -> None:
@@ -209,9 +204,8 @@ class Customers(_CustomersRequests, AsyncResource):
         apply per row as for :meth:`upsert`.
 
         :param concurrency: most upserts in flight at once (1-1024).
+        :raises ValidationError: when ``concurrency`` is out of range.
         """
-        if not 1 <= concurrency <= 1024:
-            raise ValidationError("concurrency", "range", "must be between 1 and 1024")
 
         async def one(index: int, row: Mapping[str, Any]) -> UpsertResult:
             ref = row.get("reference_number")
@@ -222,25 +216,8 @@ class Customers(_CustomersRequests, AsyncResource):
                 return UpsertResult(index, ref, error=exc)
             return UpsertResult(index, ref, customer=customer)
 
-        pending: set[asyncio.Task[UpsertResult]] = set()
-        index = 0
-        try:
-            async for row in _aiter_rows(rows):
-                if len(pending) >= concurrency:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        yield task.result()
-                pending.add(asyncio.ensure_future(one(index, row)))
-                index += 1
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
-        finally:
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
+        async for result in bulk_map(rows, one, concurrency=concurrency):
+            yield result
 
     async def get(self, uuid: str) -> Customer:
         """Return the customer with Wonder's ``uuid``.

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import time
-from typing import Any
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from typing import Any, Final
 
+from .._bulk import CustomerTokens, TokenCheckResult, bulk_map, check_concurrency
 from .._converter import structure
-from .._errors import APITimeoutError, ValidationError
-from .._models import TOKEN_TYPES, TRANSACTION_TYPES, Card, PaymentToken, ThreeDS, check_enum
+from .._errors import APITimeoutError, ValidationError, WonderError
+from .._models import (
+    TOKEN_TYPES,
+    TRANSACTION_TYPES,
+    Card,
+    Customer,
+    PaymentToken,
+    ThreeDS,
+    check_enum,
+)
 from .._request import Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
@@ -24,6 +36,14 @@ def _required(field: str, value: str | None) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(field, "required", "is required")
     return value
+
+
+TokenRef = tuple[str, str | PaymentToken]
+"""A token to check: ``(customer_uuid, token)``, the token as its string or the model."""
+TokenRefs = Iterable[TokenRef] | AsyncIterable[TokenRef]
+
+#: Customers remembered for de-duplication by :meth:`PaymentTokens.export`, in pages.
+_EXPORT_WINDOW_PAGES: Final = 2
 
 
 def _tokens_path(customer_uuid: str) -> str:
@@ -204,3 +224,125 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         :raises NotFoundError: when the token does not exist.
         """
         await self._client._execute(self._delete_request(customer_uuid, token))
+
+    async def check_many(
+        self, tokens: TokenRefs, *, concurrency: int = 16
+    ) -> AsyncIterator[TokenCheckResult]:
+        """Refresh many tokens' states at once, e.g. every token still pending 3-D Secure.
+
+        ``tokens`` yields ``(customer_uuid, token)`` pairs, ``token`` being the token string or
+        the :class:`PaymentToken` (whose ``verify_uuid`` is then sent too); it is read lazily.
+        Results come in completion order, ``result.index`` being the pair's position; a
+        failed check (e.g. a deleted token: ``NotFoundError``) is a result with ``error`` set.
+        Retries and the 429 pause apply per token as for :meth:`check`.
+
+        :param concurrency: most checks in flight at once (1-1024).
+        :raises ValidationError: when ``concurrency`` is out of range.
+        """
+
+        async def one(index: int, pair: TokenRef) -> TokenCheckResult:
+            customer_uuid, token = pair
+            if isinstance(token, PaymentToken):
+                token_id, verify_uuid = token.token, token.verify_uuid
+            else:
+                token_id, verify_uuid = token, None
+            try:
+                request = self._check_request(customer_uuid, token_id or "", verify_uuid)
+                checked = _token(await self._client._execute(request))
+            except WonderError as exc:
+                return TokenCheckResult(index, customer_uuid, token_id, error=exc)
+            return TokenCheckResult(index, customer_uuid, token_id, payment_token=checked)
+
+        async for result in bulk_map(tokens, one, concurrency=concurrency):
+            yield result
+
+    async def export(
+        self,
+        *,
+        concurrency: int = 16,
+        token_type: str | None = None,
+        page_size: int = 1000,
+        start_offset: int = 0,
+        skip_customers: Iterable[str] = (),
+    ) -> AsyncIterator[CustomerTokens]:
+        """Every customer's tokens: pages through all customers and lists their tokens.
+
+        Customers are read ``page_size`` (at most 1000) at a time, the next page fetched while
+        the current one is worked on; up to ``concurrency`` token lists are in flight. One
+        :class:`CustomerTokens` per customer, in completion order, so memory stays bounded by
+        a page and the in-flight calls. A customer whose tokens could not be read (after
+        retries) is a result with ``error`` set.
+
+        Customers created or deleted during the export move the others' offsets: a customer
+        seen in the last two pages is never yielded twice, even if it moved. To resume a killed
+        export, pass the last result's ``resume_offset`` as ``start_offset`` and the uuids of
+        the customers already handled at or after it as ``skip_customers``.
+
+        :param token_type: only tokens of this type (a comma-separated list), e.g. ``CreditCard``.
+        :raises ValidationError: when an argument is out of range.
+        """
+        from .customers import Customers, _customers_page
+
+        check_concurrency(concurrency)
+        Customers._check_page_size(page_size)
+        if isinstance(start_offset, bool) or not isinstance(start_offset, int) or start_offset < 0:
+            raise ValidationError("start_offset", "range", "must be an integer >= 0")
+        if token_type is not None:
+            self._list_request("-", token_type)  # validate the filter before any call
+        client = self._client
+        window = _EXPORT_WINDOW_PAGES * page_size + concurrency
+        seen: OrderedDict[str, None] = OrderedDict((u, None) for u in skip_customers)
+        issued: deque[int] = deque()  # offsets in flight, in order
+        finished: set[int] = set()
+        next_offset = start_offset  # every customer before it was issued or skipped
+
+        async def page_at(offset: int) -> builtins.list[Customer]:
+            request = Customers._list_request(page_size, offset, None, None)
+            return _customers_page(await client._execute(request))
+
+        async def customers() -> AsyncIterator[tuple[int, Customer]]:
+            nonlocal next_offset
+            offset = start_offset
+            fetch = asyncio.ensure_future(page_at(offset))
+            try:
+                while True:
+                    page = await fetch
+                    more = len(page) == page_size
+                    if more:
+                        fetch = asyncio.ensure_future(page_at(offset + len(page)))
+                    for position, customer in enumerate(page, start=offset):
+                        uuid = customer.uuid or ""
+                        next_offset = position + 1
+                        if uuid in seen:
+                            continue
+                        seen[uuid] = None
+                        if len(seen) > window:
+                            seen.popitem(last=False)
+                        issued.append(position)
+                        yield position, customer
+                    if not more:
+                        return
+                    offset += len(page)
+            finally:
+                fetch.cancel()
+
+        async def one(_index: int, item: tuple[int, Customer]) -> CustomerTokens:
+            position, customer = item
+            try:
+                request = self._list_request(customer.uuid or "", token_type)
+                data = await client._execute(request)
+                tokens = [structure(t, PaymentToken) for t in data.get("payment_tokens") or []]
+            except WonderError as exc:
+                return CustomerTokens(position, customer, error=exc)
+            return CustomerTokens(position, customer, tokens)
+
+        async for result in bulk_map(customers(), one, concurrency=concurrency):
+            # The checkpoint moves only over results handed to the caller, so a caller that
+            # saves it after handling each result never skips a customer it did not see.
+            finished.add(result.offset)
+            while issued and issued[0] in finished:
+                finished.discard(issued.popleft())
+            resume = issued[0] if issued else next_offset
+            yield CustomerTokens(
+                result.offset, result.customer, result.tokens, result.error, resume_offset=resume
+            )

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from wonder_async._bulk import CustomerTokens, TokenCheckResult
 from wonder_async._models import UpsertResult
 from wonder_async.resources.customers import Customers as _AsyncCustomers
+from wonder_async.resources.payment_tokens import PaymentTokens as _AsyncPaymentTokens
+from wonder_async.resources.payment_tokens import TokenRef
 
 from ._base import SyncResource
 
-__all__ = ["ManualCustomers"]
+__all__ = ["ManualCustomers", "ManualPaymentTokens"]
 
 
 class ManualCustomers(SyncResource):
@@ -27,3 +30,38 @@ class ManualCustomers(SyncResource):
         )
 
     upsert_many.__doc__ = _AsyncCustomers.upsert_many.__doc__
+
+
+class ManualPaymentTokens(SyncResource):
+    """Bulk token checks and the export run the async implementation on the client's loop."""
+
+    __slots__ = ()
+
+    def check_many(
+        self, tokens: Iterable[TokenRef], *, concurrency: int = 16
+    ) -> Iterator[TokenCheckResult]:
+        return self._client._iterate(
+            lambda wonder: wonder.payment_tokens.check_many(tokens, concurrency=concurrency)
+        )
+
+    def export(
+        self,
+        *,
+        concurrency: int = 16,
+        token_type: str | None = None,
+        page_size: int = 1000,
+        start_offset: int = 0,
+        skip_customers: Iterable[str] = (),
+    ) -> Iterator[CustomerTokens]:
+        return self._client._iterate(
+            lambda wonder: wonder.payment_tokens.export(
+                concurrency=concurrency,
+                token_type=token_type,
+                page_size=page_size,
+                start_offset=start_offset,
+                skip_customers=skip_customers,
+            )
+        )
+
+    check_many.__doc__ = _AsyncPaymentTokens.check_many.__doc__
+    export.__doc__ = _AsyncPaymentTokens.export.__doc__

@@ -13,11 +13,12 @@ from wonder_async._errors import APITimeoutError
 from wonder_async._models import Card, PaymentToken, ThreeDS
 from wonder_async.resources.payment_tokens import _PaymentTokensRequests, _required, _token
 from wonder_sync.resources._base import SyncResource
+from wonder_sync.resources._manual import ManualPaymentTokens as _ManualPaymentTokens
 
 __all__ = ["PaymentTokens"]
 
 
-class PaymentTokens(_PaymentTokensRequests, SyncResource):
+class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
     """Saved payment methods of a customer (cards bound through 3-D Secure)."""
 
     __slots__ = ()

@@ -1,0 +1,138 @@
+"""The one bulk engine: many calls, at most N in flight, results as they finish.
+
+Every bulk operation of the SDK (``customers.upsert_many``, ``payment_tokens.check_many``,
+``payment_tokens.export``, ``payments.create_many``) is :func:`bulk_map` over its input with a
+per-item coroutine. The engine itself knows nothing about HTTP: each item's coroutine goes
+through the client pipeline (``WonderClient._execute``), so retries, the call deadline and the
+shared 429 pause apply per item exactly as for a single call, and a failed item is a result
+(the coroutine catches :class:`~wonder_async.WonderError`), never the end of the run.
+
+Properties the callers rely on:
+
+- **lazy input**: the next item is pulled (from a plain or an async iterable) only when a slot
+  is free, so memory is bounded by ``concurrency`` however long the input;
+- **completion order**: results are yielded as items finish; each carries its input index;
+- **clean exit**: closing the iterator early (``break``, an exception, Ctrl-C) cancels the
+  items still in flight and waits for them, so nothing runs on after the caller has gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Final, TypeVar
+
+import attrs
+
+from ._errors import ValidationError, WonderError
+from ._models import Customer, PaymentToken
+
+__all__ = [
+    "MAX_CONCURRENCY",
+    "CustomerTokens",
+    "TokenCheckResult",
+    "aiter_items",
+    "bulk_map",
+    "check_concurrency",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: The most items a bulk call keeps in flight.
+MAX_CONCURRENCY: Final = 1024
+
+
+def check_concurrency(concurrency: int) -> None:
+    """:raises ValidationError: unless ``1 <= concurrency <= MAX_CONCURRENCY``."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise ValidationError("concurrency", "type", "must be an integer")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise ValidationError(
+            "concurrency", "range", f"must be between 1 and {MAX_CONCURRENCY} (got {concurrency})"
+        )
+
+
+async def aiter_items(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    """Iterate a plain or an async iterable asynchronously, one item at a time."""
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+async def bulk_map(
+    items: Iterable[T] | AsyncIterable[T],
+    work: Callable[[int, T], Awaitable[R]],
+    *,
+    concurrency: int,
+) -> AsyncIterator[R]:
+    """Run ``work(index, item)`` for every item, at most ``concurrency`` at once.
+
+    Yields each result as its item finishes. ``work`` should turn an item's failure into a
+    result; an exception it lets out ends the run (after cancelling the rest).
+
+    :raises ValidationError: when ``concurrency`` is out of range (on first iteration).
+    """
+    check_concurrency(concurrency)
+    pending: set[asyncio.Future[R]] = set()
+    index = 0
+    try:
+        async for item in aiter_items(items):
+            if len(pending) >= concurrency:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+            pending.add(asyncio.ensure_future(work(index, item)))
+            index += 1
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+
+# --- per-item results of the bulk calls ----------------------------------------------------
+
+
+@attrs.frozen
+class TokenCheckResult:
+    """Outcome of one token of ``payment_tokens.check_many``: ``payment_token`` or ``error``."""
+
+    index: int
+    customer_uuid: str | None
+    token: str | None
+    payment_token: PaymentToken | None = None
+    error: WonderError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The token's current state was read."""
+        return self.error is None
+
+
+@attrs.frozen
+class CustomerTokens:
+    """One customer of ``payment_tokens.export``: its tokens, or the error reading them.
+
+    ``offset`` is the customer's position in the customer list. ``resume_offset`` is the
+    export's checkpoint when this result was yielded: every customer before it has been
+    yielded already, so ``export(start_offset=resume_offset, ...)`` continues the run.
+    """
+
+    offset: int
+    customer: Customer
+    tokens: list[PaymentToken] = attrs.field(factory=list)
+    error: WonderError | None = None
+    resume_offset: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """The customer's tokens were read."""
+        return self.error is None
