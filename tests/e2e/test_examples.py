@@ -77,7 +77,18 @@ SCRIPTS: dict[str, list[str]] = {
 }
 #: Modules that a framework serves; checked below with real signed webhooks, not run as scripts.
 RECIPES = {"webhooks_fastapi.py", "webhooks_django.py"}
-SHELL = {"make_keys.sh", "emulator_any_language.sh"}
+#: What each shell example prints (regular expressions, in order).
+SHELL: dict[str, list[str]] = {
+    "make_keys.sh": [r"wrote private_key.pem \(secret\) and public_key.pem \(upload this one\)"],
+    "emulator_any_language.sh": [
+        r"wrote private_key.pem",
+        r"app_id\s+my-test-app",
+        r"base_url\s+http://127.0.0.1:\d+",
+        r'"code": 200, "message": "success", "data": \{"message": "Hello,Wonder!"\}',
+        r'"reset": true',
+        r'"requests": \{\}, "faults": \{\}',
+    ],
+}
 PYTEST = {"test_with_emulator.py"}
 
 
@@ -113,7 +124,7 @@ def _assert_in_order(output: str, patterns: list[str]) -> None:
 def test_every_example_is_checked() -> None:
     """No file in examples/ escapes these tests."""
     files = {p.name for p in EXAMPLES.iterdir() if p.is_file()}
-    assert files == set(SCRIPTS) | RECIPES | SHELL | PYTEST
+    assert files == set(SCRIPTS) | RECIPES | set(SHELL) | PYTEST
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
@@ -134,7 +145,8 @@ async def test_make_keys_makes_a_pair_the_emulator_and_client_accept(tmp_path: P
     """The openssl commands make a key pair: the client signs with the private half and the
     emulator, given the public half as `wonder emulator --public-key` would be, accepts it."""
     _needs("openssl")
-    _run(["bash", str(EXAMPLES / "make_keys.sh")], cwd=tmp_path)
+    output = _run(["bash", str(EXAMPLES / "make_keys.sh")], cwd=tmp_path)
+    _assert_in_order(output, SHELL["make_keys.sh"])
     assert (tmp_path / "private_key.pem").stat().st_mode & 0o077 == 0
     async with (
         Emulator(app_id="my-app", public_key=tmp_path / "public_key.pem") as emu,
@@ -159,15 +171,7 @@ def test_emulator_for_any_language(tmp_path: Path) -> None:
     output = _run(
         ["bash", str(EXAMPLES / "emulator_any_language.sh")], cwd=tmp_path, PORT=str(_free_port())
     )
-    _assert_in_order(
-        output,
-        [
-            r"app_id\s+my-test-app",
-            r'"code": 200, "message": "success", "data": \{"message": "Hello,Wonder!"\}',
-            r'"reset": true',
-            r'"requests": \{\}',
-        ],
-    )
+    _assert_in_order(output, SHELL["emulator_any_language.sh"])
 
 
 def test_pytest_example_passes(tmp_path: Path) -> None:
