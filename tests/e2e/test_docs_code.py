@@ -1,0 +1,96 @@
+"""No code in the docs that was never run.
+
+Every fenced block in README.md and docs/ is one of: a ``--8<--`` include of a file in
+examples/ (which tests/e2e/test_examples.py runs), a command this suite or CI runs, the
+README's example (run here), or the output of the example just above it, checked line by line
+against what that example is asserted to print.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_examples import EXAMPLES, PYTEST, RECIPES, ROOT, SCRIPTS, SHELL
+
+DOCS = ROOT / "docs"
+PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md")])
+
+#: Shell commands shown outside examples/, each with where it is run.
+CHECKED_COMMANDS = {
+    # .ci/run evals exactly this line (and checks that README.md has it)
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/python -m pytest",
+    # tests/e2e/test_cli.py::test_demo_walks_the_whole_flow runs `wonder demo`
+    "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/wonder demo",
+}
+
+_FENCE = re.compile(
+    r"^(?P<indent> *)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```$", re.M | re.S
+)
+_INCLUDE = re.compile(r'^--8<-- "examples/(?P<name>[\w.-]+)"$')
+
+
+def _blocks(page: Path) -> list[tuple[str, str]]:
+    return [(m["lang"], m["body"].strip()) for m in _FENCE.finditer(page.read_text())]
+
+
+def _output_patterns(name: str) -> list[str] | None:
+    return SCRIPTS.get(name) or SHELL.get(name)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_code_block_is_run(page: Path) -> None:
+    """Each block is an included example, a checked command, or checked output."""
+    previous_include: str | None = None
+    for lang, body in _blocks(page):
+        where = f"{page.relative_to(ROOT)}: block {body[:60]!r}"
+        include = _INCLUDE.match(body)
+        if include:
+            name = include["name"]
+            assert (EXAMPLES / name).is_file(), f"{where}: examples/{name} does not exist"
+            assert name in {*SCRIPTS, *RECIPES, *SHELL, *PYTEST}, f"{where}: {name} is not run"
+            previous_include = name
+            continue
+        if lang == "text" and previous_include is not None:
+            patterns = _output_patterns(previous_include)
+            assert patterns, f"{where}: output shown for {previous_include}, which prints none"
+            lines = [line for line in body.splitlines() if line.strip()]
+            for line in lines:
+                assert any(re.search(p, line) for p in patterns), (
+                    f"{where}: the line {line!r} is not what {previous_include} is tested to print"
+                )
+            for pattern in patterns:
+                assert any(re.search(pattern, line) for line in lines), (
+                    f"{where}: {previous_include} prints {pattern!r}; the page does not show it"
+                )
+        elif lang == "bash" and body in CHECKED_COMMANDS:
+            pass
+        elif page.name == "README.md" and lang == "python":
+            pass  # run by test_readme_example_runs_as_written
+        else:
+            pytest.fail(
+                f"{where}: code that no test runs. Put it in examples/ (run by "
+                f"tests/e2e/test_examples.py) and include it with --8<--, or show it inline."
+            )
+        previous_include = None
+
+
+def test_readme_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's Python block, saved as a file and run, upserts a customer."""
+    (python,) = [body for lang, body in _blocks(ROOT / "README.md") if lang == "python"]
+    script = tmp_path / "first.py"
+    script.write_text(python)
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"customer [0-9a-f-]{36}\n", result.stdout), result.stdout

@@ -1,0 +1,297 @@
+"""Every file in examples/ runs as a user runs it and prints what its guide says it prints.
+
+Scripts run in a subprocess (``python examples/NAME.py``) against the emulator they start
+themselves; the shell examples run with bash in a fresh directory; the pytest example runs
+under pytest; the FastAPI and Django webhook recipes get real webhooks signed by the emulator.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from wonder_async import WonderClient
+from wonder_async.testing import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+TIMEOUT = 120  # seconds for one example; they take a few
+
+#: What each script prints (regular expressions, in order). A new example must be listed here.
+SCRIPTS: dict[str, list[str]] = {
+    "quickstart.py": [r"customer [0-9a-f-]{36}", r"card bound success", r"order \w+ invoiced"],
+    "configuration.py": [
+        r"echo: Hello,Wonder!",
+        r"echo with a 5 s deadline: quick",
+        r"without a key: private_key: pass private_key= or set WONDER_PRIVATE_KEY",
+    ],
+    "blocking.py": [
+        r"customer [0-9a-f-]{36}",
+        r"upserted from 8 threads: 20",
+        r"customers in total: 21",
+    ],
+    "customers.py": [
+        r"same customer: True taiman@example.com",
+        r"looked up: Chan Tai Man True",
+        r"updated: new@example.com 12345678",
+        r"listed: 6",
+        r"not found: 404",
+        r"invalid: customer.name required",
+    ],
+    "cards_3ds.py": [
+        r"frictionless: success",
+        r"challenged: pending",
+        r"issuer sends the browser back to https://shop.example/3ds/ok",
+        r"after 3-D Secure: success CreditCard\(number='400000\*\*\*\*\*\*3220'",
+        r"declined: E\d+ ",
+        r"usable tokens: 2",
+    ],
+    "errors.py": [
+        r"upsert survived 503 and a reset: u-42",
+        r"no retries: ServerError 503 retryable: True",
+        r"quote to Wonder support: True",
+        r"order create not repeated, sent: True",
+        r"call orders.get\(reference_number='o-1'\)",
+        r"the order exists after all: o-1 invoiced",
+        r"not found: 404 1 attempt",
+        r"invalid: order.charge_fee type",
+        r"caught as WonderError: NotFoundError",
+    ],
+    "webhooks_aiohttp.py": [
+        r"verified webhook: order.created o-1 unpaid",
+        r"verified webhook: order.paid o-1 paid",
+        r"order state: completed paid",
+    ],
+}
+#: Modules that a framework serves; checked below with real signed webhooks, not run as scripts.
+RECIPES = {"webhooks_fastapi.py", "webhooks_django.py"}
+#: What each shell example prints (regular expressions, in order).
+SHELL: dict[str, list[str]] = {
+    "make_keys.sh": [r"wrote private_key.pem \(secret\) and public_key.pem \(upload this one\)"],
+    "emulator_any_language.sh": [
+        r"wrote private_key.pem",
+        r"app_id\s+my-test-app",
+        r"base_url\s+http://127.0.0.1:\d+",
+        r'"code": 200, "message": "success", "data": \{"message": "Hello,Wonder!"\}',
+        r'"reset": true',
+        r'"requests": \{\}, "faults": \{\}',
+    ],
+}
+PYTEST = {"test_with_emulator.py"}
+
+
+def _env() -> dict[str, str]:
+    """The user's environment without WONDER_* settings, with the venv's `wonder` on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WONDER_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _run(args: list[str], cwd: Path, **env: str) -> str:
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env={**_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, f"{args} exited {result.returncode}:\n{result.stderr}"
+    return result.stdout
+
+
+def _assert_in_order(output: str, patterns: list[str]) -> None:
+    position = 0
+    for pattern in patterns:
+        match = re.compile(pattern).search(output, position)
+        assert match, f"{pattern!r} not found in order in:\n{output}"
+        position = match.end()
+
+
+def test_every_example_is_checked() -> None:
+    """No file in examples/ escapes these tests."""
+    files = {p.name for p in EXAMPLES.iterdir() if p.is_file()}
+    assert files == set(SCRIPTS) | RECIPES | set(SHELL) | PYTEST
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_runs_and_prints_what_the_guide_says(name: str, tmp_path: Path) -> None:
+    """`python examples/NAME.py` exits 0 and prints the lines its guide shows."""
+    output = _run([sys.executable, str(EXAMPLES / name)], cwd=tmp_path)
+    _assert_in_order(output, SCRIPTS[name])
+
+
+def _needs(*tools: str) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} on PATH")
+
+
+@pytest.mark.anyio
+async def test_make_keys_makes_a_pair_the_emulator_and_client_accept(tmp_path: Path) -> None:
+    """The openssl commands make a key pair: the client signs with the private half and the
+    emulator, given the public half as `wonder emulator --public-key` would be, accepts it."""
+    _needs("openssl")
+    output = _run(["bash", str(EXAMPLES / "make_keys.sh")], cwd=tmp_path)
+    _assert_in_order(output, SHELL["make_keys.sh"])
+    assert (tmp_path / "private_key.pem").stat().st_mode & 0o077 == 0
+    async with (
+        Emulator(app_id="my-app", public_key=tmp_path / "public_key.pem") as emu,
+        WonderClient(
+            app_id="my-app", private_key=str(tmp_path / "private_key.pem"), base_url=emu.base_url
+        ) as wonder,
+    ):
+        assert await wonder.echo("keys work") == "keys work"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_emulator_for_any_language(tmp_path: Path) -> None:
+    """A client with only openssl and curl signs a call the standalone emulator accepts, and
+    reset empties the counters."""
+    _needs("openssl", "curl", "xxd")
+    output = _run(
+        ["bash", str(EXAMPLES / "emulator_any_language.sh")], cwd=tmp_path, PORT=str(_free_port())
+    )
+    _assert_in_order(output, SHELL["emulator_any_language.sh"])
+
+
+def test_pytest_example_passes(tmp_path: Path) -> None:
+    """The fixtures example passes under pytest, as the emulator guide says."""
+    output = _run(
+        [sys.executable, "-m", "pytest", str(EXAMPLES / "test_with_emulator.py"), "-q"],
+        cwd=ROOT,
+    )
+    assert re.search(r"\b3 passed\b", output), output
+
+
+# --- webhook recipes for FastAPI and Django, fed real webhooks ------------------------------
+
+
+@pytest.fixture
+async def deliveries(wonder_emulator: Emulator) -> list[tuple[str, dict[str, str], bytes]]:
+    """Real `order.created` and `order.paid` webhooks the emulator sent to /hooks/wonder?shop=1,
+    as (path with query, headers, raw body)."""
+    received: list[tuple[str, dict[str, str], bytes]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        received.append((request.raw_path, dict(request.headers), await request.read()))
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hooks/wonder", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    emu = wonder_emulator
+    try:
+        async with WonderClient(
+            app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+        ) as wonder:
+            order = await wonder.orders.create(
+                reference_number="o-1",
+                charge_fee="21.00",
+                currency="HKD",
+                callback_url=f"http://127.0.0.1:{port}/hooks/wonder?shop=1",
+                with_payment_link=True,
+            )
+            assert order.payment_link is not None
+            async with aiohttp.ClientSession() as browser:
+                await browser.post(order.payment_link)
+            await emu.wait_for_webhooks()
+    finally:
+        await runner.cleanup()
+    assert [h["X-Action"] for _, h, _ in received] == ["order.created", "order.paid"]
+    return received
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def recipe_env(wonder_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment variables the FastAPI recipe reads, set to the emulator's app."""
+    monkeypatch.setenv("WONDER_WEBHOOK_PUBLIC_KEY", wonder_emulator.webhook_public_key_pem)
+    monkeypatch.setenv("WONDER_APP_ID", wonder_emulator.app_id)
+
+
+def _tampered(body: bytes) -> bytes:
+    return body.replace(b"21.00", b"0.01")
+
+
+@pytest.mark.anyio
+async def test_fastapi_recipe_accepts_real_webhooks_and_refuses_forged(
+    deliveries: list[tuple[str, dict[str, str], bytes]], recipe_env: None
+) -> None:
+    """The FastAPI recipe answers 200 to each genuine webhook and 400 to a tampered body."""
+    pytest.importorskip("fastapi", reason="pip install -e '.[examples]' for the FastAPI recipe")
+    import httpx
+
+    app = _load("webhooks_fastapi").app
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        for uri, headers, body in deliveries:
+            sent = {k: v for k, v in headers.items() if k.lower() not in {"host", "content-length"}}
+            assert (await client.post(uri, content=body, headers=sent)).status_code == 200
+            forged = await client.post(uri, content=_tampered(body), headers=sent)
+            assert forged.status_code == 400
+
+
+@pytest.mark.anyio
+async def test_django_recipe_accepts_real_webhooks_and_refuses_forged(
+    deliveries: list[tuple[str, dict[str, str], bytes]], wonder_emulator: Emulator
+) -> None:
+    """The Django view answers 200 to each genuine webhook and 400 to a tampered body."""
+    pytest.importorskip("django", reason="pip install -e '.[examples]' for the Django recipe")
+    import django
+    from django.conf import settings
+    from django.test import Client, override_settings
+
+    if not settings.configured:
+        settings.configure(ALLOWED_HOSTS=["testserver"], INSTALLED_APPS=[], MIDDLEWARE=[])
+        django.setup()
+    with override_settings(
+        WONDER_WEBHOOK_PUBLIC_KEY=wonder_emulator.webhook_public_key_pem,
+        WONDER_APP_ID=wonder_emulator.app_id,
+    ):
+        module = _load("webhooks_django")
+        with override_settings(ROOT_URLCONF=module):
+            client = Client()
+            for uri, headers, body in deliveries:
+                sent: dict[str, Any] = {
+                    k: v
+                    for k, v in headers.items()
+                    if k.lower() not in {"host", "content-type", "content-length"}
+                }
+                ok = client.post(uri, body, content_type="application/json", headers=sent)
+                assert ok.status_code == 200
+                forged = client.post(
+                    uri, _tampered(body), content_type="application/json", headers=sent
+                )
+                assert forged.status_code == 400
