@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Collection
+from decimal import Decimal
+from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
@@ -18,20 +20,35 @@ from .._signing import Signer
 from ._faults import FaultPlan
 from ._state import State
 
-__all__ = ["EmulatorBase", "Handler", "Reject", "bad", "base_url_of", "text_field"]
+__all__ = [
+    "EmulatorBase",
+    "Handler",
+    "Reject",
+    "amount_field",
+    "bad",
+    "base_url_of",
+    "enum_field",
+    "money",
+    "page_window",
+    "text_field",
+]
 
 #: An API handler: gets the request and its parsed JSON object, returns ``(data, status)``.
 Handler = Callable[[web.Request, Any], Awaitable[tuple[dict[str, Any], int]]]
 
 
 class Reject(Exception):
-    """An error answer: HTTP status, Wonder code, message."""
+    """An error answer: HTTP status, Wonder code, message and, rarely, ``data`` (a declined
+    charge still returns the order that records it)."""
 
-    def __init__(self, status: int, code: str | int, message: str) -> None:
+    def __init__(
+        self, status: int, code: str | int, message: str, data: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.data = data
 
 
 def bad(message: str) -> Reject:
@@ -42,6 +59,7 @@ def bad(message: str) -> Reject:
 def text_field(
     obj: dict[str, Any], key: str, prefix: str, *, required: bool, max_len: int = 255
 ) -> Any:
+    """Read an optional or required string of at most ``max_len`` characters, or reject it."""
     value = obj.get(key)
     if value is None or value == "":
         if required:
@@ -52,6 +70,59 @@ def text_field(
     if len(value) > max_len:
         raise bad(f"{prefix}{key} must be at most {max_len} characters")
     return value
+
+
+_AMOUNT: Final = re.compile(r"\d{1,12}(\.\d{1,2})?")
+
+
+def amount_field(
+    obj: dict[str, Any], key: str, prefix: str, *, required: bool, positive: bool = False
+) -> Decimal | None:
+    """Read a string amount such as ``"21.00"`` (at most 2 decimals), or reject it by name."""
+    value = obj.get(key)
+    if value is None or value == "":
+        if required:
+            raise bad(f"{prefix}{key} is required")
+        return None
+    if not isinstance(value, str):
+        raise bad(f'{prefix}{key} must be a string amount like "21.00"')
+    if not _AMOUNT.fullmatch(value):
+        raise bad(f"{prefix}{key} must be an amount like 21.00 (at most 2 decimal places)")
+    amount = Decimal(value)
+    if positive and amount <= 0:
+        raise bad(f"{prefix}{key} must be greater than 0")
+    return amount
+
+
+def money(amount: Decimal) -> str:
+    """An amount as the gateway writes it: a string with 2 decimals."""
+    return f"{amount:.2f}"
+
+
+def enum_field(
+    obj: dict[str, Any], key: str, prefix: str, allowed: Collection[str], *, required: bool = True
+) -> str | None:
+    """Read a string that must be one of ``allowed`` (a list or object is rejected by name)."""
+    value = obj.get(key)
+    if value is None or value == "":
+        if required:
+            raise bad(f"{prefix}{key} is required")
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        raise bad(f"{prefix}{key} must be one of: {', '.join(sorted(allowed))}")
+    return value
+
+
+def page_window(request: web.Request) -> tuple[int, int]:
+    """``(offset, limit)`` of a list request: limit 1..1000 (default 20), offset >= 0."""
+    try:
+        limit = int(request.query.get("limit", "20"))
+        offset = int(request.query.get("offset", "0"))
+    except ValueError:
+        raise bad("limit and offset must be integers") from None
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise bad("limit must be 1..1000 and offset >= 0")
+    return offset, limit
 
 
 def base_url_of(request: web.Request) -> str:

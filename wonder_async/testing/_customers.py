@@ -1,7 +1,9 @@
 """Customers, their payment tokens and the 3-D Secure challenge pages of the emulator.
 
 Test cards: ``4242424242424242`` binds at once (``state="success"``); ``4000000000000002``
-is declined (``state="failed"`` with ``error_code``/``error_msg``); ``4000000000003220`` and
+is declined (``state="failed"`` with ``error_code``/``error_msg``); ``4000000000009995`` binds
+at once but every charge of it is declined (``E300051`` "Insufficient funds");
+``4000000000003220`` and
 every other Luhn-valid number are ``pending`` until the challenge at ``verify_url``
 (``{base_url}/3ds/{verify_uuid}``) is approved or declined: GET shows Approve/Decline forms,
 POST ``result=success|failed`` settles the token and answers 303 to the token's
@@ -19,12 +21,22 @@ from typing import Any, Final
 from aiohttp import web
 
 from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_number
-from ._common import EmulatorBase, Reject, bad, base_url_of, text_field
+from ._common import EmulatorBase, Reject, bad, base_url_of, page_window, text_field
 
-__all__ = ["DECLINED_CARD", "FRICTIONLESS_CARD", "THREE_DS_PATH", "CustomersMixin"]
+__all__ = [
+    "CHARGE_DECLINED_CARD",
+    "DECLINED_CARD",
+    "FRICTIONLESS_CARD",
+    "THREE_DS_PATH",
+    "CustomersMixin",
+]
 
 FRICTIONLESS_CARD: Final = "4242424242424242"
 DECLINED_CARD: Final = "4000000000000002"
+#: Binds at once, but every charge of its token is declined ("Insufficient funds").
+CHARGE_DECLINED_CARD: Final = "4000000000009995"
+#: Key of a token record (never shown) holding the decline its charges get: (code, message).
+CHARGE_DECLINE: Final = "charge_decline"
 THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
 
 
@@ -70,6 +82,9 @@ _CUSTOMER_FIELDS: Final = (
     ("default_payment_method", 255),
     ("default_payment_token", 64),
 )
+
+
+_HIDDEN_TOKEN_KEYS: Final = frozenset({"customer_uuid", "return_urls", CHARGE_DECLINE})
 
 
 class CustomersMixin(EmulatorBase):
@@ -160,13 +175,7 @@ class CustomersMixin(EmulatorBase):
         return {"customer": self._customer_view(customer, request)}, 200
 
     async def _list_customers(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        try:
-            limit = int(request.query.get("limit", "20"))
-            offset = int(request.query.get("offset", "0"))
-        except ValueError:
-            raise bad("limit and offset must be integers") from None
-        if not 1 <= limit <= 1000 or offset < 0:
-            raise bad("limit must be 1..1000 and offset >= 0")
+        offset, limit = page_window(request)
         source = request.query.get("linked_source_type")
         if source is not None and source not in {"User", "Store"}:
             raise bad("linked_source_type must be User or Store")
@@ -176,7 +185,7 @@ class CustomersMixin(EmulatorBase):
     # --- payment tokens ---------------------------------------------------------------------
 
     def _token_view(self, token: dict[str, Any], request: web.Request) -> dict[str, Any]:
-        view = {k: v for k, v in token.items() if k not in {"customer_uuid", "return_urls"}}
+        view = {k: v for k, v in token.items() if k not in _HIDDEN_TOKEN_KEYS}
         path = token["verify_url"]
         if path and path.startswith("/"):
             # Stored as a path: the URL follows the host the client reached us by, which
@@ -213,7 +222,8 @@ class CustomersMixin(EmulatorBase):
             three_ds, "success_return_url", "card.3ds.", required=True, max_len=2048
         )
         fail_url = text_field(three_ds, "fail_return_url", "card.3ds.", required=True, max_len=2048)
-        if card.get("transaction_type") not in TRANSACTION_TYPES:
+        transaction_type = card.get("transaction_type")
+        if not isinstance(transaction_type, str) or transaction_type not in TRANSACTION_TYPES:
             raise bad("card.transaction_type must be one of the TransactionTypeEnum values")
         address = card.get("billing_address") or {}
         country = address.get("country_code") if isinstance(address, dict) else None
@@ -242,6 +252,8 @@ class CustomersMixin(EmulatorBase):
         }
         if number == FRICTIONLESS_CARD:
             record["state"] = "success"
+        elif number == CHARGE_DECLINED_CARD:
+            record.update(state="success", **{CHARGE_DECLINE: ["E300051", "Insufficient funds"]})
         elif number == DECLINED_CARD:
             record.update(state="failed", error_code="E200003", error_msg="Card declined by issuer")
         else:

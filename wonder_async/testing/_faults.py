@@ -66,6 +66,10 @@ ROUTES: Final = (
     "payment_tokens.delete",
     "orders.create",
     "orders.get",
+    "orders.void",
+    "orders.refund",
+    "orders.list",
+    "payments.create",
 )
 
 KINDS: Final = frozenset(

@@ -223,6 +223,10 @@ class Emulator(OrdersMixin):
             ("POST", Paths.PAYMENT_TOKEN_CHECK, "payment_tokens.check", self._check_token),
             ("POST", Paths.ORDERS, "orders.create", self._create_order),
             ("POST", Paths.ORDER_CHECK, "orders.get", self._get_order),
+            ("POST", Paths.ORDER_VOID, "orders.void", self._void),
+            ("POST", Paths.ORDER_REFUND, "orders.refund", self._refund),
+            ("GET", Paths.ORDERS_LIST, "orders.list", self._list_orders),
+            ("POST", Paths.OPEN_PAYMENTS, "payments.create", self._open_payment),
         ]
         for method, path, name, handler in api:
             assert name in ROUTES, name  # fault specs are validated against ROUTES
@@ -354,12 +358,16 @@ class Emulator(OrdersMixin):
                     payload = json.loads(body) if body else {}
                 except ValueError:
                     raise bad("request body is not valid JSON") from None
+                except RecursionError:
+                    raise bad("request body is nested too deeply") from None
                 if not isinstance(payload, dict):
                     raise bad("request body must be a JSON object")
                 data, status = await handler(request, payload)
                 envelope = ok_envelope(data)
             except Reject as exc:
                 status, envelope = exc.status, error_envelope(exc.code, exc.message)
+                if exc.data is not None:
+                    envelope["data"] = exc.data
             # Faults after processing spoil any answer, success or error, as a proxy would.
             if after == "reset_after":
                 return _reset(request)

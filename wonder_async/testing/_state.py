@@ -34,6 +34,9 @@ class State:
         self.by_verify: dict[str, str] = {}  # verify_uuid -> token
         self.orders: dict[str, dict[str, Any]] = {}  # number -> order
         self.order_by_ref: dict[str, str] = {}
+        #: transaction uuid -> order number; a charge's uuid is its ``payment.uuid`` when one
+        #: was sent, so this index is also the charge de-duplication table.
+        self.txn_order: dict[str, str] = {}
         self._db: sqlite3.Connection | None = None
         if db is not None:
             # isolation_level=None: every statement commits on its own before we answer.
@@ -93,6 +96,8 @@ class State:
     def _index_order(self, order: dict[str, Any]) -> None:
         self.orders[order["number"]] = order
         self.order_by_ref[order["reference_number"]] = order["number"]
+        for transaction in order.get("transactions", ()):
+            self.txn_order[transaction["uuid"]] = order["number"]
 
     def save_app(self, app_id: str, public_pem: str) -> None:
         """Register (or replace) an app's public key."""
@@ -118,7 +123,7 @@ class State:
         self._delete("tokens", token)
 
     def save_order(self, order: dict[str, Any]) -> None:
-        """Insert or replace an order."""
+        """Insert or replace an order (with its ``transactions``)."""
         self._index_order(order)
         self._write("orders", order["number"], order)
 
@@ -132,6 +137,7 @@ class State:
             self.by_verify,
             self.orders,
             self.order_by_ref,
+            self.txn_order,
         ):
             index.clear()
         if self._db is not None:

@@ -2,7 +2,10 @@
 
 Each state change of an order is POSTed to the order's ``callback_url`` in the background,
 signed like a request (Credential/Nonce/Signature) with the emulator's webhook key, with the
-action in ``X-Action``; every attempt is appended to ``Emulator.webhook_log``.
+action in ``X-Action`` and the body ``{"order": ...}`` (the Query order answer, wonder-api.md
+§2.7); every attempt is appended to ``Emulator.webhook_log``. The callback URL is used exactly
+as the merchant wrote it: its path and query are neither decoded nor re-encoded, so the URI
+the merchant's server receives is the one the signature covers.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ class WebhooksMixin(EmulatorBase):
     """Background, retried, signed delivery of order webhooks."""
 
     def _notify(self, action: str, order: dict[str, Any]) -> None:
-        """Deliver ``action`` for ``order`` to its callback_url in the background, if any."""
+        """Deliver ``action`` for ``order`` (its view) to its callback_url in the background."""
         url = order.get("callback_url")
         if not url:
             return
@@ -37,9 +40,10 @@ class WebhooksMixin(EmulatorBase):
             await asyncio.wait(list(self._background))
 
     async def _deliver(self, action: str, url: str, order: dict[str, Any]) -> None:
-        target = URL(url)
+        # encoded=True: "%2F" in the merchant's query stays "%2F" (URL() would decode it).
+        target = URL(url, encoded=True)
         uri = target.raw_path_qs
-        body = json.dumps(order).encode()
+        body = json.dumps({"order": order}).encode()
         if self._webhook_session is None:
             self._webhook_session = aiohttp.ClientSession()
         for attempt, delay in enumerate((0.0, *self.webhook_retry_delays), start=1):
