@@ -656,3 +656,69 @@ async def test_webhooks_for_each_state_change_keep_the_callback_url(
         ("order.voided", "w-3", "voided"),
     ]
     assert all(entry["status"] == 200 for entry in wonder_emulator.webhook_log)
+
+
+@pytest.mark.anyio
+async def test_voiding_an_unpaid_order_releases_its_pre_authorisation(
+    raw: RawClient, payer: tuple[str, str]
+) -> None:
+    """An order holding only an Authorization is unpaid; voiding it voids the hold too."""
+    _, token = payer
+    await _order(raw, "o-1")
+    await _pay(raw, "o-1", token, consume_mode="pre_authorize")
+    order = (await raw.ok("POST", f"{API}/orders/void", {"order": {"reference_number": "o-1"}}))[
+        "order"
+    ]
+    assert _states(order) == ("voided", "voided")
+    [auth] = order["transactions"]
+    assert (auth["voided"], auth["allow_void"]) == (True, False)
+    assert auth["payment_data"]["transaction_state"] == "voided"
+
+
+@pytest.mark.anyio
+async def test_payment_link_records_a_sale(raw: RawClient) -> None:
+    """Paying through the payment link leaves a Sales transaction and a paid order."""
+    data = await raw.ok(
+        "POST",
+        f"{API}/orders?with_payment_link=true",
+        {"order": {"reference_number": "o-1", "charge_fee": "7.50", "currency": "HKD"}},
+    )
+    async with raw.session.post(data["payment_link"]) as resp:
+        assert resp.status == 200
+    order = (await raw.ok("POST", f"{API}/orders/check", {"order": {"reference_number": "o-1"}}))[
+        "order"
+    ]
+    assert _states(order) == ("completed", "paid")
+    [sale] = order["transactions"]
+    assert (sale["type"], sale["amount"], sale["payment_method"]) == (
+        "Sales",
+        "7.50",
+        "credit_card",
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("order", "field"),
+    [
+        ({"line_items": [{"label": [[["deep"]]]}]}, "order.line_items[0].label"),
+        ({"line_items": ["x"]}, "order.line_items[0]"),
+        ({"line_items": {"a": 1}}, "order.line_items"),
+        ({"tips": 1}, "order.tips"),
+        ({"charge_fee": "1.234"}, "order.charge_fee"),
+        ({"charge_fee": "١٢"}, "order.charge_fee"),
+        ({"note": {"a": 1}}, "order.note"),
+        ({"is_only_pre_auth": "yes"}, "order.is_only_pre_auth"),
+    ],
+)
+async def test_order_fields_are_type_checked(
+    raw: RawClient, order: dict[str, Any], field: str
+) -> None:
+    """Order fields of the wrong type are 400s naming them, on both create paths."""
+    body = {"order": {"reference_number": "o-1", "charge_fee": "1.00", "currency": "HKD", **order}}
+    assert (await _rejected(raw, "orders", body)).startswith(field)
+    customer = await _customer(raw)
+    token = await _token(raw, customer)
+    direct = {**body, "payment": _pay_body("-", token)["payment"]}
+    assert (await _rejected(raw, "open_payments", direct)).startswith(field)
+    assert (await raw.ok("GET", f"{API}/orders/list"))["total"] == 0

@@ -72,7 +72,7 @@ def text_field(
     return value
 
 
-_AMOUNT: Final = re.compile(r"\d{1,12}(\.\d{1,2})?")
+_AMOUNT: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 def amount_field(

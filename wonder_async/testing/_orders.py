@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 import secrets
 import uuid as uuidlib
 from collections.abc import Iterable
@@ -197,10 +196,9 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         if not isinstance(order_in, dict):
             raise bad("order is required")
         ref = text_field(order_in, "reference_number", "order.", required=True)
-        fee = text_field(order_in, "charge_fee", "order.", required=True, max_len=32)
+        amount_field(order_in, "charge_fee", "order.", required=True)
+        fee: str = order_in["charge_fee"]  # kept as written ("1" stays "1")
         currency = text_field(order_in, "currency", "order.", required=True, max_len=3)
-        if not re.fullmatch(r"\d+(\.\d{1,2})?", fee):
-            raise bad("order.charge_fee must be an amount like 21.00")
         tips = amount_field(order_in, "tips", "order.", required=False)
         if customer_uuid is not None:
             if not isinstance(customer_uuid, str):
