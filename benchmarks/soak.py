@@ -67,7 +67,7 @@ async def _bindings(
     wonder: WonderClient, count: int, concurrency: int, stats: Counter[str]
 ) -> list[str]:
     sem = asyncio.Semaphore(concurrency)
-    year = dt.datetime.now(dt.UTC).year + 2
+    year = dt.datetime.now(dt.timezone.utc).year + 2
     card = Card(number="4242424242424242", exp_month=12, exp_year=year, holder_name="SOAK")
     three_ds = ThreeDS("https://shop.example/ok", "https://shop.example/fail")
     uuids: list[str] = []

@@ -68,7 +68,7 @@ def sign_headers(
 ) -> dict[str, str]:
     """Build signed request headers the way any client written from the docs would."""
     key = _load(private_key_pem.encode() if isinstance(private_key_pem, str) else private_key_pem)
-    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
+    when = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y%m%d%H%M%S")
     nonce = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
     credential = f"{app_id}/{when}/Wonder-RSA-SHA256"
     msg = message_hex(credential, nonce, method, uri, body)

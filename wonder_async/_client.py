@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -43,6 +43,9 @@ from .resources.payment_tokens import PaymentTokens
 from .resources.payments import Payments
 
 __all__ = ["WonderClient"]
+
+#: ``typing.Self`` stand-in (Python 3.10): methods returning the caller's own client class.
+_Client = TypeVar("_Client", bound="WonderClient")
 
 log = logging.getLogger("wonder")
 
@@ -257,12 +260,12 @@ class WonderClient:
         return Payments(self)
 
     def with_options(
-        self,
+        self: _Client,
         *,
         timeout: float | None = None,
         attempt_timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> Self:
+    ) -> _Client:
         """Return a client sharing this one's pool and key with other per-call settings.
 
         ``wonder.with_options(max_retries=0).customers.get(uuid)`` changes one call only.
@@ -295,7 +298,7 @@ class WonderClient:
         """Close the connection pool and signing threads; idempotent."""
         await self._shared.close()
 
-    async def __aenter__(self) -> Self:
+    async def __aenter__(self: _Client) -> _Client:
         return self
 
     async def __aexit__(

@@ -81,7 +81,7 @@ async def run_demo() -> int:
             _show("by reference", f"{by_ref.uuid}")
 
             _step(5, "Bind a card; the issuer asks for 3-D Secure")
-            year = dt.datetime.now(dt.UTC).year + 3
+            year = dt.datetime.now(dt.timezone.utc).year + 3
             card = Card(
                 number="4000 0000 0000 3220", exp_month=12, exp_year=year, holder_name="TAI MAN"
             )

@@ -252,7 +252,7 @@ class Card:
     billing_address: BillingAddress | None = None
 
     def __attrs_post_init__(self) -> None:
-        today = dt.datetime.now(dt.UTC).date()
+        today = dt.datetime.now(dt.timezone.utc).date()
         if (int(self.exp_year), int(self.exp_month)) < (today.year, today.month):
             raise ValidationError(
                 "card.exp_year", "expired", f"card expired {self.exp_month}/{self.exp_year}"

@@ -39,8 +39,8 @@ def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> f
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+            when = when.replace(tzinfo=dt.timezone.utc)
+        seconds = (when - (now or dt.datetime.now(dt.timezone.utc))).total_seconds()
     if seconds != seconds:  # NaN
         return None
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER)

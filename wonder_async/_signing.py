@@ -50,7 +50,9 @@ PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
 
 def format_request_time(now: dt.datetime | None = None) -> str:
     """Return the UTC request time as ``yyyymmddHHMMSS``."""
-    moment = now.astimezone(dt.UTC) if now is not None else dt.datetime.now(dt.UTC)
+    moment = (
+        now.astimezone(dt.timezone.utc) if now is not None else dt.datetime.now(dt.timezone.utc)
+    )
     return moment.strftime(_TIME_FORMAT)
 
 
@@ -61,7 +63,7 @@ def parse_request_time(value: str) -> dt.datetime:
     """
     if len(value) != 14 or not value.isdigit():
         raise ValueError("request time must be 14 digits yyyymmddHHMMSS")
-    return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.UTC)
+    return dt.datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
 
 
 # 248 = 4 * 62: random bytes below it map uniformly onto the alphabet, the rest are dropped.

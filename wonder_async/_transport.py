@@ -114,7 +114,8 @@ class Transport:
             raise APITimeoutError(
                 f"connect timeout after {self._connect_timeout:g}s", sent=False
             ) from None
-        except (TimeoutError, aiohttp.ServerTimeoutError):
+        # asyncio.TimeoutError: aiohttp's total timeout; not the builtin TimeoutError on 3.10.
+        except (asyncio.TimeoutError, TimeoutError, aiohttp.ServerTimeoutError):
             raise APITimeoutError(f"no response within {timeout:.3g}s") from None
         except aiohttp.ClientConnectorError as exc:
             raise APIConnectionError(

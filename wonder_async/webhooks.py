@@ -52,7 +52,7 @@ DEFAULT_MAX_AGE: Final = dt.timedelta(minutes=10)
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return dt.datetime.now(dt.timezone.utc)
 
 
 @attrs.frozen

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import wonder_async
 from wonder_async._request import Request
@@ -22,6 +22,8 @@ from .resources.payments import Payments
 __all__ = ["WonderClient"]
 
 T = TypeVar("T")
+#: ``typing.Self`` stand-in (Python 3.10): methods returning the caller's own client class.
+_Client = TypeVar("_Client", bound="WonderClient")
 
 
 class WonderClient:
@@ -113,12 +115,12 @@ class WonderClient:
         return Payments(self)
 
     def with_options(
-        self,
+        self: _Client,
         *,
         timeout: float | None = None,
         attempt_timeout: float | None = None,
         max_retries: int | None = None,
-    ) -> Self:
+    ) -> _Client:
         """Return a client sharing this one's pool and key with other per-call settings.
 
         ``wonder.with_options(max_retries=0).customers.get(uuid)`` changes one call only.
@@ -142,7 +144,7 @@ class WonderClient:
         """Close the connection pool and signing threads; idempotent."""
         self._portal.close(self._async.close)
 
-    def __enter__(self) -> Self:
+    def __enter__(self: _Client) -> _Client:
         return self
 
     def __exit__(

@@ -36,7 +36,7 @@ async def test_no_secret_in_logs_exceptions_or_reprs(
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     key = wonder_emulator.private_key_pem
-    year = dt.datetime.now(dt.UTC).year + 2
+    year = dt.datetime.now(dt.timezone.utc).year + 2
     three_ds = ThreeDS("https://shop.example/ok", "https://shop.example/fail")
     wonder_emulator.faults.script("payment_tokens.create", ["500", "ok", "reset_after"])
     async with WonderClient(

@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import wonder_sync
 from wonder_async import Card, NotFoundError, ServerError, ThreeDS, WonderClient
 
-YEAR = dt.datetime.now(dt.timezone.utc).year + 2  # noqa: UP017 - Python 3.10
+YEAR = dt.datetime.now(dt.timezone.utc).year + 2
 THREE_DS = ThreeDS("https://shop.example/ok", "https://shop.example/fail")
 CARD_NUMBER = "4242424242424242"
 CVV = "739"

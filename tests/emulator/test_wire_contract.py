@@ -90,7 +90,7 @@ async def test_clock_skew_window(wonder_emulator: Emulator) -> None:
     """Requests 31 minutes off are rejected with 401; 29 minutes off are accepted."""
     async with aiohttp.ClientSession() as session:
         raw = RawClient(session, wonder_emulator)
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         for minutes, expected in ((31, 401), (-31, 401), (29, 200), (-29, 200)):
             status, _ = await raw.call(
                 "POST", f"{API}/echo", {"message": "x"}, now=now + dt.timedelta(minutes=minutes)

@@ -26,7 +26,7 @@ from wonder_sync import (
     WonderClient,
 )
 
-YEAR = dt.datetime.now(dt.UTC).year + 2
+YEAR = dt.datetime.now(dt.timezone.utc).year + 2
 THREE_DS = ThreeDS("https://shop.example/ok", "https://shop.example/fail")
 
 

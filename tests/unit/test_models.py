@@ -17,7 +17,7 @@ def _card(**kw: object) -> Card:
     args: dict[str, object] = {
         "number": GOOD,
         "exp_month": "12",
-        "exp_year": str(dt.datetime.now(dt.UTC).year + 2),
+        "exp_year": str(dt.datetime.now(dt.timezone.utc).year + 2),
         "holder_name": "TAI MAN CHAN",
     }
     args.update(kw)

@@ -32,7 +32,7 @@ from wonder_async._wire import decode_envelope
 from wonder_async.webhooks import WebhookEvent, WebhookVerifier
 
 FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-NOW = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 11, 24, 12, tzinfo=dt.timezone.utc)
 
 # Text that includes what trips naive code: lone surrogates (as surrogateescape-decoded headers
 # carry), non-ASCII digits ("٢", "²"), whitespace and newlines.

@@ -17,7 +17,7 @@ from tests.independent_signing import sign_headers
 from wonder_async import ConfigurationError, Order, WebhookVerificationError
 from wonder_async.webhooks import DEFAULT_MAX_AGE, WebhookEvent, WebhookVerifier, verify_webhook
 
-NOW = dt.datetime(2026, 11, 24, 12, 0, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 11, 24, 12, 0, 0, tzinfo=dt.timezone.utc)
 URI = "/hooks/wonder?shop=1&lang=en"
 ORDER = {"number": "N-1", "reference_number": "o-1", "state": "completed",
          "correspondence_state": "paid", "charge_fee": "9.90", "currency": "HKD",
@@ -144,7 +144,7 @@ def test_bytearray_body_and_empty_query_work(key_pair: KeyPair) -> None:
 def test_verify_webhook_function(key_pair: KeyPair) -> None:
     """The one-off function verifies like the class, using the real clock by default."""
     body = json.dumps(ORDER).encode()
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     event = verify_webhook(body, _signed(key_pair, body, at=now), URI, key_pair.public_pem,
                            app_id="app-1")  # fmt: skip
     assert event.order.number == "N-1"

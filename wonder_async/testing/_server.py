@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, Final, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -55,6 +55,9 @@ from ._orders import PAY_PATH, OrdersMixin
 from ._state import State
 
 __all__ = ["Emulator", "generate_key_pair"]
+
+#: ``typing.Self`` stand-in (Python 3.10).
+_Emulator = TypeVar("_Emulator", bound="Emulator")
 
 MAX_SKEW: Final = dt.timedelta(minutes=30)
 _NONCE = re.compile(r"^[0-9A-Za-z]{16}$")
@@ -272,7 +275,7 @@ class Emulator(OrdersMixin):
             self._runner = None
         self.state.close()
 
-    async def __aenter__(self) -> Self:
+    async def __aenter__(self: _Emulator) -> _Emulator:
         await self.start()
         return self
 

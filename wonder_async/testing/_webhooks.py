@@ -56,7 +56,8 @@ class WebhooksMixin(EmulatorBase):
                     target, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
                 ) as resp:
                     status = resp.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            # asyncio.TimeoutError is not the builtin TimeoutError on Python 3.10.
+            except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 status = type(exc).__name__
             self.webhook_log.append(
                 {"action": action, "url": url, "status": status, "attempt": attempt}
