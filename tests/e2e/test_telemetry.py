@@ -370,3 +370,18 @@ async def test_log_records_carry_structured_fields(
         assert len(record.request_id) >= 16  # type: ignore[attr-defined]
         assert record.duration_ms >= 0  # type: ignore[attr-defined]
     assert records[0].request_id != records[2].request_id  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_waits_for_a_pooled_connection_are_measured(wonder_emulator: Any, otel: Otel) -> None:
+    """With pool_size=1 and slow answers, concurrent calls queue for the one connection."""
+    before = otel.total("wonder.client.connection.wait_time")
+    wonder_emulator.faults.add("echo", "latency", 1.0, 0.3)
+    async with WonderClient(
+        app_id=wonder_emulator.app_id,
+        private_key=wonder_emulator.private_key_pem,
+        base_url=wonder_emulator.base_url,
+        pool_size=1,
+    ) as wonder:
+        await asyncio.gather(*(wonder.echo() for _ in range(3)))
+    assert otel.total("wonder.client.connection.wait_time") - before >= 1
