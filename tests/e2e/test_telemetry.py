@@ -92,14 +92,15 @@ def otel(_otel_module: Otel) -> Iterator[Otel]:
     _otel_module.exporter.clear()
 
 
+def _client(emu: Any, **options: Any) -> WonderClient:
+    return WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url, **options
+    )
+
+
 @pytest.fixture
 async def wonder(wonder_emulator: Any, otel: Otel) -> AsyncIterator[WonderClient]:
-    async with WonderClient(
-        app_id=wonder_emulator.app_id,
-        private_key=wonder_emulator.private_key_pem,
-        base_url=wonder_emulator.base_url,
-        max_retries=3,
-    ) as client:
+    async with _client(wonder_emulator, max_retries=3) as client:
         yield client
 
 
@@ -303,11 +304,7 @@ async def test_aiohttp_instrumentation_spans_are_children_of_ours(
     instrumentor = aiohttp_client.AioHttpClientInstrumentor()
     instrumentor.instrument()
     try:
-        async with WonderClient(
-            app_id=wonder_emulator.app_id,
-            private_key=wonder_emulator.private_key_pem,
-            base_url=wonder_emulator.base_url,
-        ) as wonder:
+        async with _client(wonder_emulator) as wonder:
             wonder_emulator.faults.script("echo", ["503", "ok"])
             await wonder.echo()
     finally:
@@ -377,11 +374,6 @@ async def test_waits_for_a_pooled_connection_are_measured(wonder_emulator: Any, 
     """With pool_size=1 and slow answers, concurrent calls queue for the one connection."""
     before = otel.total("wonder.client.connection.wait_time")
     wonder_emulator.faults.add("echo", "latency", 1.0, 0.3)
-    async with WonderClient(
-        app_id=wonder_emulator.app_id,
-        private_key=wonder_emulator.private_key_pem,
-        base_url=wonder_emulator.base_url,
-        pool_size=1,
-    ) as wonder:
+    async with _client(wonder_emulator, pool_size=1) as wonder:
         await asyncio.gather(*(wonder.echo() for _ in range(3)))
     assert otel.total("wonder.client.connection.wait_time") - before >= 1
