@@ -112,6 +112,7 @@ class Telemetry:
         self.attempts: dict[str, int] = {}
         self.retries: dict[tuple[str, str], int] = {}
         self.trace: Any = None  # the opentelemetry.trace module, once loaded
+        self.metrics: Any = None  # the opentelemetry.metrics module
         self.context: Any = None  # the opentelemetry.context module
         self.client_kind: Any = None
         self.error_status: Any = None
@@ -130,7 +131,7 @@ class Telemetry:
             return False
         from . import __version__
 
-        self.trace, self.context = trace, context
+        self.trace, self.metrics, self.context = trace, metrics, context
         self.client_kind = trace.SpanKind.CLIENT
         self.error_status = trace.StatusCode.ERROR
         self.tracer = trace.get_tracer(SCOPE, __version__)
@@ -207,12 +208,10 @@ class Telemetry:
                 trace.get_tracer_provider(), trace.ProxyTracerProvider
             )
         if not metering:
-            from opentelemetry import metrics
-
             # The API has no public proxy class for meters; the proxy is what
             # get_meter_provider returns before anything was set.
             metering = self._metering = (
-                type(metrics.get_meter_provider()).__name__ != "_ProxyMeterProvider"
+                type(self.metrics.get_meter_provider()).__name__ != "_ProxyMeterProvider"
             )
         return tracing, metering
 
