@@ -338,9 +338,9 @@ class WonderClient:
         opts = self._options
         deadline = time.monotonic() + opts.timeout
         attempt = 0
-        shared.inflight += 1
         tel = _telemetry.TELEMETRY
         call = tel.start_call(request, shared.transport.base_url) if tel is not None else None
+        shared.inflight += 1
         try:
             if request.recover_first and request.recover is not None:
                 # The caller's own id: an earlier run may have made this call already.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import threading
 import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
@@ -30,9 +31,11 @@ from ._errors import APIConnectionError, APIStatusError, APITimeoutError, Wonder
 from ._wire import Paths
 
 if TYPE_CHECKING:
+    from contextvars import Token
+
     import aiohttp
     from opentelemetry.context import Context
-    from opentelemetry.metrics import Counter, Histogram, UpDownCounter
+    from opentelemetry.metrics import Histogram
     from opentelemetry.trace import Span, Tracer
 
     from ._request import Request
@@ -93,17 +96,28 @@ def url_template(uri: str) -> str | None:
 
 
 class Telemetry:
-    """The process-wide link to OpenTelemetry; the API is imported on the first call."""
+    """The process-wide link to OpenTelemetry; the API is imported on the first call.
+
+    Counts (attempts, retries, calls in flight) are kept here in plain integers and reported
+    through asynchronous instruments when a metric reader collects, so a call pays for two
+    histogram records and its span, not for five synchronous instrument updates.
+    """
 
     def __init__(self) -> None:
         self._loaded = False
         self._tracing = False
         self._metering = False
+        self._lock = threading.Lock()
+        self.in_flight: dict[str, int] = {}
+        self.attempts: dict[str, int] = {}
+        self.retries: dict[tuple[str, str], int] = {}
+        self.trace: Any = None  # the opentelemetry.trace module, once loaded
+        self.metrics: Any = None  # the opentelemetry.metrics module
+        self.context: Any = None  # the opentelemetry.context module
+        self.client_kind: Any = None
+        self.error_status: Any = None
         self.tracer: Tracer | None = None
         self.duration: Histogram | None = None
-        self.attempts: Counter | None = None
-        self.retries: Counter | None = None
-        self.in_flight: UpDownCounter | None = None
         self.signing: Histogram | None = None
         self.pause: Histogram | None = None
         self.pool_wait: Histogram | None = None
@@ -111,12 +125,15 @@ class Telemetry:
     def _load(self) -> bool:
         global TELEMETRY
         try:
-            from opentelemetry import metrics, trace
+            from opentelemetry import context, metrics, trace
         except ImportError:  # a namespace package without the API: behave as not installed
             TELEMETRY = None
             return False
         from . import __version__
 
+        self.trace, self.metrics, self.context = trace, metrics, context
+        self.client_kind = trace.SpanKind.CLIENT
+        self.error_status = trace.StatusCode.ERROR
         self.tracer = trace.get_tracer(SCOPE, __version__)
         meter = metrics.get_meter(SCOPE, __version__)
         self.duration = meter.create_histogram(
@@ -124,15 +141,6 @@ class Telemetry:
             unit="s",
             description="Duration of SDK calls, retries and backoff included.",
             explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
-        )
-        self.attempts = meter.create_counter(
-            "wonder.client.attempts", unit="{attempt}", description="HTTP requests sent."
-        )
-        self.retries = meter.create_counter(
-            "wonder.client.retries", unit="{retry}", description="Attempts that were retried."
-        )
-        self.in_flight = meter.create_up_down_counter(
-            "wonder.client.calls.in_flight", unit="{call}", description="SDK calls running."
         )
         self.signing = meter.create_histogram(
             "wonder.client.signing.duration",
@@ -152,6 +160,40 @@ class Telemetry:
             description="Time a request waited for a free connection of the pool.",
             explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
         )
+        observation = metrics.Observation
+
+        def observe(counts: dict[Any, int], names: tuple[str, ...]) -> Any:
+            def callback(_options: Any) -> list[Any]:
+                with self._lock:
+                    items = list(counts.items())
+                return [
+                    observation(
+                        value, dict(zip(names, k if isinstance(k, tuple) else (k,), strict=True))
+                    )
+                    for k, value in items
+                ]
+
+            return callback
+
+        op = ("wonder.operation",)
+        meter.create_observable_counter(
+            "wonder.client.attempts",
+            [observe(self.attempts, op)],
+            unit="{attempt}",
+            description="HTTP requests sent (first attempts and retries).",
+        )
+        meter.create_observable_counter(
+            "wonder.client.retries",
+            [observe(self.retries, (*op, "wonder.retry_reason"))],
+            unit="{retry}",
+            description="Failed attempts that were tried again.",
+        )
+        meter.create_observable_up_down_counter(
+            "wonder.client.calls.in_flight",
+            [observe(self.in_flight, op)],
+            unit="{call}",
+            description="SDK calls started and not yet finished.",
+        )
         self._loaded = True
         return True
 
@@ -160,17 +202,16 @@ class Telemetry:
         tracing, metering = self._tracing, self._metering
         if tracing and metering:
             return True, True
-        from opentelemetry import metrics, trace
-
         if not tracing:
+            trace = self.trace
             tracing = self._tracing = not isinstance(
                 trace.get_tracer_provider(), trace.ProxyTracerProvider
             )
         if not metering:
-            # The API has no public proxy class for meters; the proxy is what get_meter_provider
-            # returns before anything was set.
+            # The API has no public proxy class for meters; the proxy is what
+            # get_meter_provider returns before anything was set.
             metering = self._metering = (
-                type(metrics.get_meter_provider()).__name__ != "_ProxyMeterProvider"
+                type(self.metrics.get_meter_provider()).__name__ != "_ProxyMeterProvider"
             )
         return tracing, metering
 
@@ -182,6 +223,10 @@ class Telemetry:
         if not (tracing or metering):
             return None
         return Call(self, request, base_url, tracing, metering)
+
+    def count(self, counts: dict[Any, int], key: Any, n: int) -> None:
+        with self._lock:
+            counts[key] = counts.get(key, 0) + n
 
     def record_signing(self, request: Request, seconds: float) -> None:
         """Record signing done outside a call (the blocking client signs in its thread)."""
@@ -228,10 +273,8 @@ class Call:
         self._reason: str | None = None
         self.operation = request.operation or "request"
         self.span: Span | None = None
-        self._token: object | None = None
+        self._token: Token[Context] | None = None
         if tracing:
-            from opentelemetry import context, trace
-
             assert tel.tracer is not None
             host, port = _server(base_url)
             attributes: dict[str, str | int] = {
@@ -244,15 +287,13 @@ class Call:
             if template is not None:
                 attributes["url.template"] = template
             span = tel.tracer.start_span(
-                f"wonder {self.operation}", kind=trace.SpanKind.CLIENT, attributes=attributes
+                f"wonder {self.operation}", kind=tel.client_kind, attributes=attributes
             )
             if span.is_recording():
                 self.span = span
-                ctx: Context = trace.set_span_in_context(span)
-                self._token = context.attach(ctx)
+                self._token = tel.context.attach(tel.trace.set_span_in_context(span))
         if metering:
-            assert tel.in_flight is not None
-            tel.in_flight.add(1, {"wonder.operation": self.operation})
+            tel.count(tel.in_flight, self.operation, 1)
         self._started = time.perf_counter()
 
     def signed(self, seconds: float) -> None:
@@ -285,10 +326,7 @@ class Call:
                 event["wonder.request_id"] = exc.request_id
             self.span.add_event("retry", event)
         if self._metering:
-            assert self._tel.retries is not None
-            self._tel.retries.add(
-                1, {"wonder.operation": self.operation, "wonder.retry_reason": reason}
-            )
+            self._tel.count(self._tel.retries, (self.operation, reason), 1)
 
     def finish(
         self,
@@ -315,11 +353,9 @@ class Call:
             attempts = exc.attempts or attempts
             if isinstance(exc, APIStatusError):
                 status = exc.status
+        tel = self._tel
         span = self.span
         if span is not None:
-            from opentelemetry import context
-            from opentelemetry.trace import StatusCode
-
             attributes: dict[str, str | int] = {"wonder.attempts": attempts}
             if status is not None:
                 attributes["http.response.status_code"] = status
@@ -331,22 +367,19 @@ class Call:
                 attributes["error.type"] = error_type
             span.set_attributes(attributes)
             if outcome == "error":
-                span.set_status(StatusCode.ERROR, str(exc))
+                span.set_status(tel.error_status, str(exc))
             span.end()
             if self._token is not None:
-                context.detach(self._token)  # type: ignore[arg-type]
+                tel.context.detach(self._token)
         if self._metering:
-            tel = self._tel
-            assert tel.duration is not None
-            assert tel.attempts is not None
-            assert tel.in_flight is not None
-            op = {"wonder.operation": self.operation}
-            tel.in_flight.add(-1, op)
-            if attempts:
-                tel.attempts.add(attempts, op)
+            with tel._lock:
+                tel.in_flight[self.operation] -= 1
+                if attempts:
+                    tel.attempts[self.operation] = tel.attempts.get(self.operation, 0) + attempts
             labels = {"wonder.operation": self.operation, "wonder.outcome": outcome}
             if error_type is not None:
                 labels["error.type"] = error_type
+            assert tel.duration is not None
             tel.duration.record(elapsed, labels)
 
 

@@ -92,14 +92,15 @@ def otel(_otel_module: Otel) -> Iterator[Otel]:
     _otel_module.exporter.clear()
 
 
+def _client(emu: Any, **options: Any) -> WonderClient:
+    return WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url, **options
+    )
+
+
 @pytest.fixture
 async def wonder(wonder_emulator: Any, otel: Otel) -> AsyncIterator[WonderClient]:
-    async with WonderClient(
-        app_id=wonder_emulator.app_id,
-        private_key=wonder_emulator.private_key_pem,
-        base_url=wonder_emulator.base_url,
-        max_retries=3,
-    ) as client:
+    async with _client(wonder_emulator, max_retries=3) as client:
         yield client
 
 
@@ -303,11 +304,7 @@ async def test_aiohttp_instrumentation_spans_are_children_of_ours(
     instrumentor = aiohttp_client.AioHttpClientInstrumentor()
     instrumentor.instrument()
     try:
-        async with WonderClient(
-            app_id=wonder_emulator.app_id,
-            private_key=wonder_emulator.private_key_pem,
-            base_url=wonder_emulator.base_url,
-        ) as wonder:
+        async with _client(wonder_emulator) as wonder:
             wonder_emulator.faults.script("echo", ["503", "ok"])
             await wonder.echo()
     finally:
@@ -370,3 +367,13 @@ async def test_log_records_carry_structured_fields(
         assert len(record.request_id) >= 16  # type: ignore[attr-defined]
         assert record.duration_ms >= 0  # type: ignore[attr-defined]
     assert records[0].request_id != records[2].request_id  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_waits_for_a_pooled_connection_are_measured(wonder_emulator: Any, otel: Otel) -> None:
+    """With pool_size=1 and slow answers, concurrent calls queue for the one connection."""
+    before = otel.total("wonder.client.connection.wait_time")
+    wonder_emulator.faults.add("echo", "latency", 1.0, 0.3)
+    async with _client(wonder_emulator, pool_size=1) as wonder:
+        await asyncio.gather(*(wonder.echo() for _ in range(3)))
+    assert otel.total("wonder.client.connection.wait_time") - before >= 1

@@ -1,0 +1,240 @@
+"""What the optional OpenTelemetry support costs: signed upserts/s at concurrency 64.
+
+Three client processes, each ``wonder_async.WonderClient(...).customers.upsert(...)`` against
+``peer.py`` (its own process, pinned to the last core):
+
+``no-otel``
+    ``opentelemetry`` cannot be imported (a ``sys.meta_path`` blocker): as without the extra.
+``api-no-sdk``
+    the API is installed, the application configured nothing (the goal: within 3 %).
+``sdk``
+    the OpenTelemetry SDK configured the way its docs show: a ``TracerProvider`` sampling
+    everything into a ``BatchSpanProcessor`` (its exporter discards), and a ``MeterProvider``
+    with a metric reader. Printed: the cost per call in microseconds (wall and client CPU).
+
+The workers stay up for the whole run; rounds are interleaved (the start rotates each round),
+each worker runs the same number of calls per round, and ratios are per round against
+``no-otel`` of that round, then min/median/max. ``--null-signer`` takes the RSA signing
+(~0.7 ms of CPU per call) out, which makes the telemetry overhead a larger share.
+
+    python benchmarks/otel.py                # 7 rounds x 3000 calls per mode
+    python benchmarks/otel.py --quick        # 2 rounds x 300 calls
+    python benchmarks/otel.py --null-signer
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any, Final
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+MODES: Final = ("no-otel", "api-no-sdk", "sdk")
+CONCURRENCY: Final = 64
+
+
+# --- worker process ----------------------------------------------------------------------
+
+
+class _BlockOpenTelemetry:
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "opentelemetry" or name.startswith("opentelemetry."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def _configure(mode: str) -> None:
+    if mode == "no-otel":
+        sys.meta_path.insert(0, _BlockOpenTelemetry())
+        return
+    if mode != "sdk":
+        return
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Discard(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discard()))
+    trace.set_tracer_provider(provider)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
+async def _serve(mode: str, base_url: str, concurrency: int, null_signer: bool) -> None:
+    _configure(mode)
+    # Imported after the blocker / the providers, as an application would.
+    from _common import APP_ID, NullSigner, customer, make_signer
+
+    from wonder_async import WonderClient
+
+    signer = make_signer()
+    async with WonderClient(app_id=APP_ID, private_key=signer._key, base_url=base_url) as client:
+        if null_signer:
+            client._shared.signer = NullSigner(signer)  # type: ignore[assignment]
+        counter = 0
+
+        async def run(n: int) -> None:
+            nonlocal counter
+            end = counter + n
+            start_at = counter
+            counter = end
+            next_i = start_at
+
+            async def lane() -> None:
+                nonlocal next_i
+                while next_i < end:
+                    i = next_i
+                    next_i += 1
+                    await client.customers.upsert(**customer(i))
+
+            await asyncio.gather(*(lane() for _ in range(concurrency)))
+
+        await run(concurrency * 4)  # warm up: connections, pool threads, lazy imports
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        print(json.dumps({"ready": mode}), flush=True)
+        while line := await reader.readline():
+            n = int(line.split()[1])
+            wall, cpu = time.perf_counter(), time.process_time()
+            await run(n)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            imported = sorted(
+                {m.split(".")[1] for m in sys.modules if m.startswith("opentelemetry.")}
+            )
+            print(
+                json.dumps({"rps": n / wall, "cpu_us": cpu / n * 1e6, "otel": imported}), flush=True
+            )
+
+
+# --- coordinator -------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, mode: str, base_url: str, concurrency: int, null_signer: bool) -> None:
+        cmd = [sys.executable, __file__, "--worker", mode, "--base-url", base_url]
+        cmd += ["--concurrency", str(concurrency)] + (["--null-signer"] if null_signer else [])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        self.mode = mode
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+        )
+
+    def _read(self) -> dict[str, Any]:
+        out: IO[str] | None = self.proc.stdout
+        assert out is not None
+        line = out.readline()
+        if not line:
+            raise RuntimeError(f"worker {self.mode} exited ({self.proc.wait()})")
+        result: dict[str, Any] = json.loads(line)
+        return result
+
+    def ready(self) -> None:
+        self._read()
+
+    def run(self, n: int) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"run {n}\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _fmt(values: tuple[float, float, float], spec: str) -> str:
+    return " / ".join(format(v, spec) for v in values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 short rounds")
+    parser.add_argument("--rounds", type=int, default=None, help="measured rounds")
+    parser.add_argument("--requests", type=int, default=None, help="calls per mode and round")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY)
+    parser.add_argument("--null-signer", action="store_true", help="take RSA signing out")
+    parser.add_argument("--server-cpu", type=int, default=None, help="pin the peer (-1: no)")
+    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        asyncio.run(_serve(args.worker, args.base_url, args.concurrency, args.null_signer))
+        return 0
+
+    from _common import default_server_cpu, peer_process, spread
+
+    rounds = args.rounds or (2 if args.quick else 7)
+    n = args.requests or (300 if args.quick else 3000)
+    cpu = default_server_cpu() if args.server_cpu is None else args.server_cpu
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    with peer_process(None if cpu == -1 else cpu) as peer:
+        workers = [Worker(m, peer.base_url, args.concurrency, args.null_signer) for m in MODES]
+        try:
+            for w in workers:
+                w.ready()
+            for r in range(rounds):
+                for k in range(len(workers)):
+                    w = workers[(r + k) % len(workers)]
+                    results[w.mode].append(w.run(n))
+        finally:
+            for w in workers:
+                w.close()
+
+    print(
+        f"OpenTelemetry cost: signed upserts at c={args.concurrency} against peer.py, "
+        f"{rounds} rounds x {n} calls per mode"
+        + (" (signing replaced by a null signer)" if args.null_signer else "")
+    )
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f}; min / median / max over rounds"
+    )
+    print(f"{'mode':<11} {'req/s':>24} {'client CPU us/call':>24} {'req/s vs no-otel':>24}")
+    base = results["no-otel"]
+    summary: dict[str, Any] = {}
+    for mode in MODES:
+        rows = results[mode]
+        rps = spread([row["rps"] for row in rows])
+        cpu_us = spread([row["cpu_us"] for row in rows])
+        ratio = spread([row["rps"] / b["rps"] for row, b in zip(rows, base, strict=True)])
+        summary[mode] = {"rps": rps, "cpu_us": cpu_us, "ratio": ratio, "otel": rows[-1]["otel"]}
+        print(f"{mode:<11} {_fmt(rps, '7.0f'):>24} {_fmt(cpu_us, '7.1f'):>24} "
+              f"{_fmt(ratio, '.3f'):>24}")  # fmt: skip
+    wall = [(1 / s["rps"] - 1 / b["rps"]) * 1e6 for s, b in zip(results["sdk"], base, strict=True)]
+    cpu_cost = [s["cpu_us"] - b["cpu_us"] for s, b in zip(results["sdk"], base, strict=True)]
+    api_ratio = summary["api-no-sdk"]["ratio"][1]
+    print(
+        f"sdk cost per call: {_fmt(spread(wall), '.1f')} us wall (at c={args.concurrency}), "
+        f"{_fmt(spread(cpu_cost), '.1f')} us client CPU"
+    )
+    print(
+        f"goal api-no-sdk within 3% of no-otel: median ratio {api_ratio:.3f} -> "
+        f"{'met' if api_ratio >= 0.97 else 'NOT met'}"
+    )
+    print(
+        "opentelemetry packages loaded: "
+        + ", ".join(f"{m}={summary[m]['otel'] or 'none'}" for m in MODES)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
