@@ -76,6 +76,8 @@ p.error { border-left: 4px solid #b00020; padding: .3em .7em; }
 .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
 section.delivery { border-top: 1px solid var(--line); padding-top: .3em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1.5em; }
+dt { font-weight: bold; } dd { margin: 0; }
 """
 
 #: Live refresh without losing anything: it skips a round while a field has focus, text is
@@ -162,12 +164,16 @@ def _state(value: object) -> str:
     return f'<span class="state state-{css}">{_e(text)}</span>'
 
 
-def _table(caption: str, headers: Iterable[str], rows: list[str], empty: str) -> str:
+def _table(
+    caption: str, headers: Iterable[str], rows: list[str], empty: str, *, quiet: bool = False
+) -> str:
+    """A table with column headers; ``quiet`` hides the caption from sight (a heading says it)."""
     if not rows:
         return f'<p class="muted">{_e(empty)}</p>'
     head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
     return (
-        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<table><caption{' class=vh' if quiet else ''}>{_e(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -414,7 +420,13 @@ class Dashboard:
         )
 
     def _token_table(
-        self, tokens: list[dict[str, Any]], here: str, *, caption: str, with_owner: bool = False
+        self,
+        tokens: list[dict[str, Any]],
+        here: str,
+        *,
+        caption: str,
+        with_owner: bool = False,
+        quiet: bool = False,
     ) -> str:
         state = self.emu.state
         rows = []
@@ -443,7 +455,7 @@ class Dashboard:
             )
         headers = ["Token", *(["Customer"] if with_owner else []), "Card", "Holder"]
         headers += ["Expiry", "State", "Default", "3-D Secure"]
-        return _table(caption, headers, rows, "No payment tokens.")
+        return _table(caption, headers, rows, "No payment tokens.", quiet=quiet)
 
     def _challenge_buttons(self, token: Mapping[str, Any], masked: str, here: str) -> str:
         if token.get("state") != "pending" or not token.get("verify_uuid"):
@@ -456,7 +468,9 @@ class Dashboard:
             action, "Decline", fields=decline, label=label, css="danger"
         )
 
-    def _order_table(self, orders: list[dict[str, Any]], here: str, *, caption: str) -> str:
+    def _order_table(
+        self, orders: list[dict[str, Any]], here: str, *, caption: str, quiet: bool = False
+    ) -> str:
         state = self.emu.state
         rows = []
         for o in orders:
@@ -486,6 +500,7 @@ class Dashboard:
             ("Number", "Reference", "Customer", "Amount", "State / payment", "Callback", "Action"),
             rows,
             "No orders.",
+            quiet=quiet,
         )
 
     @staticmethod
@@ -526,9 +541,9 @@ class Dashboard:
         return (
             f"<h1>Customer {_e(customer.get('reference_number'))}</h1><dl>{facts}</dl>"
             "<h2>Payment tokens</h2>"
-            + self._token_table(tokens, _here(request), caption="Payment tokens")
+            + self._token_table(tokens, _here(request), caption="Payment tokens", quiet=True)
             + "<h2>Orders</h2>"
-            + self._order_table(orders, _here(request), caption="Orders")
+            + self._order_table(orders, _here(request), caption="Orders", quiet=True)
         )
 
     async def _orders(self, request: web.Request) -> str:
@@ -568,7 +583,7 @@ class Dashboard:
             sections.append(
                 f'<section class="delivery"><h2>{_e(first.get("action"))} → '
                 f"<code>{_e(first.get('url'))}</code></h2>"
-                + _table("Attempts", ("Attempt", "Answer", "Request"), rows, "")
+                + _table("Attempts", ("Attempt", "Answer", "Request"), rows, "", quiet=True)
                 + "</section>"
             )
         if not sections:
