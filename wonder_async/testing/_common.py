@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -73,3 +73,4 @@ class EmulatorBase:
     _webhook_signer: Signer
     _webhook_session: aiohttp.ClientSession | None
     _background: set[asyncio.Task[None]]
+    _deliveries: Iterator[int]

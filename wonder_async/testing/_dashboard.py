@@ -165,12 +165,24 @@ def _state(value: object) -> str:
 
 
 def _table(
-    caption: str, headers: Iterable[str], rows: list[str], empty: str, *, quiet: bool = False
+    caption: str,
+    headers: Iterable[str],
+    rows: list[str],
+    empty: str,
+    *,
+    quiet: bool = False,
+    numeric: Iterable[str] = (),
 ) -> str:
-    """A table with column headers; ``quiet`` hides the caption from sight (a heading says it)."""
+    """A table with column headers; ``quiet`` hides the caption from sight (a heading says it).
+
+    ``numeric`` names the columns whose cells are right-aligned numbers.
+    """
     if not rows:
         return f'<p class="muted">{_e(empty)}</p>'
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
+    right = set(numeric)
+    head = "".join(
+        f'<th scope="col"{" class=num" if h in right else ""}>{_e(h)}</th>' for h in headers
+    )
     return (
         f"<table><caption{' class=vh' if quiet else ''}>{_e(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead>"
@@ -180,11 +192,10 @@ def _table(
 
 def _curl(url: str, headers: Mapping[str, str], body: str) -> str:
     """A ``curl`` command that sends exactly this request again (shell-quoted)."""
-    parts = ["curl", "-X", "POST", shlex.quote(url)]
-    for name, value in headers.items():
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
-    parts += ["--data-raw", shlex.quote(body)]
-    return " \\\n  ".join(" ".join(parts[i : i + 2]) for i in range(0, len(parts), 2))
+    lines = [f"curl -X POST {shlex.quote(url)}"]
+    lines += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items()]
+    lines.append(f"--data-raw {shlex.quote(body)}")
+    return " \\\n  ".join(lines)
 
 
 def _back(form: Mapping[str, str], done: str) -> str:
@@ -242,6 +253,7 @@ class Dashboard:
         for path, render in pages:
             app.router.add_get(path, self._page(render))
         actions: list[tuple[str, _Act]] = [
+            (f"{PREFIX}/challenges/{{verify_uuid}}", self._challenge),
             (f"{PREFIX}/orders/{{number}}/pay", self._pay),
             (f"{PREFIX}/reset", self._reset),
             (f"{PREFIX}/faults", self._set_faults),
@@ -408,6 +420,7 @@ class Dashboard:
                 ("Reference", "Name", "Email", "Company", "Tokens", "Orders"),
                 rows,
                 empty,
+                numeric=("Tokens", "Orders"),
             )
             + "<h2>Pending 3-D Secure challenges</h2>"
             + self._token_table(
@@ -501,6 +514,7 @@ class Dashboard:
             rows,
             "No orders.",
             quiet=quiet,
+            numeric=("Amount",),
         )
 
     @staticmethod
@@ -583,7 +597,14 @@ class Dashboard:
             sections.append(
                 f'<section class="delivery"><h2>{_e(first.get("action"))} → '
                 f"<code>{_e(first.get('url'))}</code></h2>"
-                + _table("Attempts", ("Attempt", "Answer", "Request"), rows, "", quiet=True)
+                + _table(
+                    "Attempts",
+                    ("Attempt", "Answer", "Request"),
+                    rows,
+                    "",
+                    quiet=True,
+                    numeric=("Attempt",),
+                )
                 + "</section>"
             )
         if not sections:
@@ -628,11 +649,21 @@ class Dashboard:
         return (
             f"<h1>Faults</h1>{problem}{form}<p>{clear}</p>"
             + _table(
-                "Rate rules", ("Route", "Kind", "Rate", "Parameter"), rows, "No rate rules set."
+                "Rate rules",
+                ("Route", "Kind", "Rate", "Parameter"),
+                rows,
+                "No rate rules set.",
+                numeric=("Rate", "Parameter"),
             )
             + _table("Scripts (what the next requests get)", ("Route", "Next"), scripts, "")
             + ("" if scripts else '<p class="muted">No scripts set.</p>')
-            + _table("Faults injected so far", ("Kind", "Count"), injected, "No faults injected.")
+            + _table(
+                "Faults injected so far",
+                ("Kind", "Count"),
+                injected,
+                "No faults injected.",
+                numeric=("Count",),
+            )
             + '<p class="muted">Grammar: <code>ROUTE:KIND=RATE[@PARAM],...;'
             "ROUTE:script=KIND|KIND...</code>; routes: <code>*</code>, "
             + ", ".join(f"<code>{_e(r)}</code>" for r in ROUTES)
@@ -648,10 +679,24 @@ class Dashboard:
         ]
         total = sum(counts.values())
         return f"<h1>Requests</h1><p>{total} signed API requests so far.</p>" + _table(
-            "Requests per route", ("Route", "Requests"), rows, ""
+            "Requests per route", ("Route", "Requests"), rows, "", numeric=("Requests",)
         )
 
     # --- actions (CSRF-checked by _action; each returns where to go next) ----------------------
+
+    async def _challenge(self, request: web.Request, form: Mapping[str, str]) -> str:
+        result = form.get("result", "")
+        if result not in {"success", "failed"}:
+            raise web.HTTPBadRequest(
+                text="result must be success or failed", headers=_SECURITY_HEADERS
+            )
+        try:
+            self.emu.settle_challenge(request.match_info["verify_uuid"], result)
+        except KeyError:
+            raise web.HTTPNotFound(
+                text="No such 3-D Secure challenge.", headers=_SECURITY_HEADERS
+            ) from None
+        return _back(form, "approved" if result == "success" else "declined")
 
     async def _pay(self, request: web.Request, form: Mapping[str, str]) -> str:
         number = request.match_info["number"]

@@ -2,7 +2,8 @@
 
 Each state change of an order is POSTed to the order's ``callback_url`` in the background,
 signed like a request (Credential/Nonce/Signature) with the emulator's webhook key, with the
-action in ``X-Action``; every attempt is appended to ``Emulator.webhook_log``.
+action in ``X-Action``; every attempt is appended to ``Emulator.webhook_log`` with the
+signed headers and body it sent.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class WebhooksMixin(EmulatorBase):
         body = json.dumps(order).encode()
         if self._webhook_session is None:
             self._webhook_session = aiohttp.ClientSession()
+        delivery = next(self._deliveries)
         for attempt, delay in enumerate((0.0, *self.webhook_retry_delays), start=1):
             await asyncio.sleep(delay)
             headers = self._webhook_signer.sign("POST", uri, body)
@@ -54,8 +56,17 @@ class WebhooksMixin(EmulatorBase):
                     status = resp.status
             except (aiohttp.ClientError, TimeoutError) as exc:
                 status = type(exc).__name__
+            # The exact signed request, for the dashboard's copyable curl command.
             self.webhook_log.append(
-                {"action": action, "url": url, "status": status, "attempt": attempt}
+                {
+                    "action": action,
+                    "url": url,
+                    "status": status,
+                    "attempt": attempt,
+                    "delivery": delivery,
+                    "headers": headers,
+                    "body": body.decode(),
+                }
             )
             # 2xx: delivered; 4xx: the merchant refused it, not resent (older docs' rule).
             if isinstance(status, int) and status < 500:
