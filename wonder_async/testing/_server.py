@@ -210,6 +210,17 @@ class Emulator(OrdersMixin):
         self.webhook_log.clear()
 
     @property
+    def dashboard_url(self) -> str | None:
+        """Where the browser dashboard is, once started; ``None`` with ``dashboard=False``."""
+        if self._dashboard is None or not self.base_url:
+            return None
+        if self.host in {"0.0.0.0", "::", ""}:  # noqa: S104 - naming the wildcard, not binding it
+            # Listening everywhere: a browser on this machine reaches it through loopback.
+            loopback = "[::1]" if self.host == "::" else "127.0.0.1"
+            return f"http://{loopback}:{self.port}/"
+        return f"{self.base_url}/"
+
+    @property
     def stats(self) -> dict[str, dict[str, int]]:
         """Requests seen per route and faults injected per kind."""
         return {"requests": dict(self.requests), "faults": dict(self.faults.injected)}
