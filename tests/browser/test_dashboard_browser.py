@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,29 @@ if not CHROMIUM.exists():
 async_api = pytest.importorskip("playwright.async_api")  # the dev extra installs it
 
 
-@pytest.fixture
-async def page() -> AsyncIterator[Any]:
-    """A fresh Chromium page (one browser per test keeps tests independent)."""
+@asynccontextmanager
+async def _new_page(**context: Any) -> AsyncIterator[Any]:
     async with async_api.async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 900})
-            yield await context.new_page()
+            ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, **context)
+            yield await ctx.new_page()
         finally:
             await browser.close()
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    """A fresh Chromium page (one browser per test keeps tests independent)."""
+    async with _new_page() as p:
+        yield p
+
+
+@pytest.fixture
+async def browser_no_js() -> AsyncIterator[Any]:
+    """A fresh Chromium page with JavaScript turned off."""
+    async with _new_page(java_script_enabled=False) as p:
+        yield p
 
 
 @pytest.fixture
@@ -177,3 +191,36 @@ async def test_find_approve_pay_see_webhook_and_reset(
     await _shot(page, "7-after-reset")
     assert dash_emu.state.customers == {}
     assert not dash_emu.faults.rules
+
+
+async def test_open_page_shows_new_state_without_a_reload(
+    dash_emu: Emulator, raw: RawClient, page: Any
+) -> None:
+    """With JavaScript, a customer created by a client appears on the open page by itself."""
+    await page.goto(dash_emu.base_url + "/")
+    await async_api.expect(page.get_by_text("No customers yet.")).to_be_visible()
+    await page.evaluate("window.loadedOnce = true")  # gone if the page were reloaded
+    await raw.ok("POST", f"{API}/customers", customer_body("late-arrival"))
+    customers = page.get_by_role("table").first
+    # Waits for the refresh (every 1.5 s); the generous bound only guards a stuck page.
+    await async_api.expect(customers).to_contain_text("late-arrival", timeout=60_000)
+    assert await page.evaluate("window.loadedOnce") is True
+
+
+async def test_actions_work_without_javascript(
+    dash_emu: Emulator, raw: RawClient, browser_no_js: Any
+) -> None:
+    """The forms alone approve a challenge: no script is needed for any action."""
+    uuid = (await raw.ok("POST", f"{API}/customers", customer_body("no-js")))["customer"]["uuid"]
+    created = await raw.ok(
+        "POST", f"{API}/customers/{uuid}/payment_tokens", card_body("4000000000003220")
+    )
+    token = created["payment_token"]["token"]
+    page = browser_no_js
+    await page.goto(dash_emu.base_url + "/")
+    row = page.get_by_role("row").filter(has_text="400000******3220")
+    await row.get_by_role("button", name="Decline").click()
+    await async_api.expect(page.get_by_role("status")).to_contain_text("declined")
+    await async_api.expect(page.get_by_text("No payment tokens.")).to_be_visible()
+    assert dash_emu.state.tokens[token]["state"] == "failed"
+    assert dash_emu.state.tokens[token]["error_code"] == "E200002"

@@ -573,7 +573,8 @@ class Dashboard:
         for i, entry in enumerate(self.emu.webhook_log):
             deliveries.setdefault(entry.get("delivery", ("entry", i)), []).append(entry)
         sections = []
-        for n, attempts in enumerate(reversed(list(deliveries.values()))):
+        newest = list(deliveries.values())[-_LIST_LIMIT:]
+        for n, attempts in enumerate(reversed(newest)):
             first = attempts[0]
             rows = []
             for a_i, attempt in enumerate(attempts):
@@ -612,7 +613,8 @@ class Dashboard:
                 "<h1>Webhooks</h1><p class=muted>No webhooks sent yet. Orders created with a "
                 "<code>callback_url</code> are notified when they are created and paid.</p>"
             )
-        return "<h1>Webhooks</h1><p>Newest first.</p>" + "".join(sections)
+        shown = f"{len(newest)} of {len(deliveries)}"
+        return f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + "".join(sections)
 
     async def _faults(self, request: web.Request) -> str:
         return self._faults_page(self.emu.faults, request.query.get("spec", ""), None)
