@@ -351,14 +351,25 @@ class Dashboard:
             text=page, content_type="text/html", status=status, headers=_SECURITY_HEADERS
         )
 
-    def _form(self, action: str, button: str, *, fields: Mapping[str, str] = {}, **kw: str) -> str:
-        """A one-button POST form carrying the CSRF token (``label``: hidden button text)."""
+    def _form(
+        self,
+        action: str,
+        button: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        label: str | None = None,
+        css: str | None = None,
+    ) -> str:
+        """A one-button POST form carrying the CSRF token.
+
+        :param label: more button text for screen readers only (which row it acts on).
+        """
         hidden = "".join(
             f'<input type="hidden" name="{_e(k)}" value="{_e(v)}">'
-            for k, v in {"csrf": self.csrf_token, **fields}.items()
+            for k, v in {"csrf": self.csrf_token, **(fields or {})}.items()
         )
-        extra = f'<span class="vh"> {_e(kw["label"])}</span>' if "label" in kw else ""
-        css = f' class="{_e(kw["css"])}"' if "css" in kw else ""
+        extra = f'<span class="vh"> {_e(label)}</span>' if label else ""
+        css = f' class="{_e(css)}"' if css else ""
         return (
             f'<form class="inline" method="post" action="{_e(action)}">{hidden}'
             f"<button type=submit{css}>{_e(button)}{extra}</button></form>"
@@ -373,16 +384,14 @@ class Dashboard:
     async def _home(self, request: web.Request) -> str:
         state = self.emu.state
         wanted = request.query.get("ref", "").strip()
-        customers = list(state.customers.values())
+        customers = list(reversed(state.customers.values()))  # newest first
         if wanted:
             exact = state.by_ref.get(wanted)
             needle = wanted.lower()
             customers = [
                 c for c in customers if needle in str(c.get("reference_number", "")).lower()
             ]
-            customers.sort(key=lambda c: c.get("uuid") != exact)
-        else:
-            customers.reverse()  # newest first
+            customers.sort(key=lambda c: c.get("uuid") != exact)  # an exact match on top
         orders_of: dict[str, int] = {}
         for order in state.orders.values():
             owner = order.get("customer_uuid")
