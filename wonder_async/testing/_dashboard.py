@@ -39,6 +39,8 @@ PREFIX: Final = "/dashboard"
 #: An action: the checked form in, the page to go to next (or a page to show) out.
 _Act = Callable[[web.Request, Mapping[str, str]], Awaitable["str | web.Response"]]
 _LIST_LIMIT: Final = 100
+#: Orders the payment link (``Emulator.pay_order``) still pays.
+_PAYABLE: Final = frozenset({"unpaid", "partial_paid"})
 
 _CSS: Final = """
 :root { color-scheme: light dark; --muted: #666; --line: #ccc; --accent: #0b57d0; }
@@ -78,6 +80,9 @@ p.error { border-left: 4px solid #b00020; padding: .3em .7em; }
 section.delivery { border-top: 1px solid var(--line); padding-top: .3em; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1.5em; }
 dt { font-weight: bold; } dd { margin: 0; }
+tr.sub > td { border-bottom: 1px solid var(--line); padding-top: 0; }
+tr.sub table { margin: 0 0 .5em; font-size: .92em; }
+tr.sub caption { font-weight: normal; font-style: italic; }
 """
 
 #: Live refresh without losing anything: it skips a round while a field has focus, text is
@@ -505,7 +510,7 @@ class Dashboard:
                     fields={"next": here},
                     label=f"order {number}",
                 )
-                if o.get("correspondence_state") != "paid"
+                if o.get("correspondence_state") in _PAYABLE and o.get("state") != "voided"
                 else ""
             )
             rows.append(
@@ -528,20 +533,43 @@ class Dashboard:
 
     @staticmethod
     def _transactions_row(order: Mapping[str, Any]) -> str:
-        transactions = order.get("transactions")
-        if not isinstance(transactions, list) or not transactions:
+        """A row under an order with its transactions (charges, pre-auths, refunds), if any."""
+        transactions = [t for t in order.get("transactions") or () if isinstance(t, Mapping)]
+        if not transactions:
             return ""
-        items = "".join(
-            "<li>"
-            + ", ".join(
-                f"{_e(k)}: {_e(t.get(k))}"
-                for k in ("type", "amount", "state", "uuid", "created_at")
-                if isinstance(t, dict) and t.get(k) is not None
+        rows = []
+        for t in transactions:
+            data = t.get("payment_data") or {}
+            card = ""
+            if data.get("last_4_digits"):
+                # First six and last four only, as the gateway reports them.
+                card = (
+                    f"{_e(data.get('first_6_digits'))}…{_e(data.get('last_4_digits'))} "
+                    f"{_e(data.get('credit_card_type'))}"
+                )
+            if t.get("voided"):
+                result = _state("voided")
+            elif t.get("success", True):
+                result = _state("success")
+            else:
+                result = _state("failed") + (
+                    f' <span class="muted">{_e(t.get("failure_code"))}: '
+                    f"{_e(t.get('failure_message'))}</span>"
+                )
+            rows.append(
+                f'<tr><th scope="row">{_e(t.get("type"))}</th>'
+                f'<td class="num">{_e(t.get("amount"))} {_e(t.get("currency"))}</td>'
+                f"<td>{result}</td><td>{card}</td><td>{_e(t.get('created_at'))}</td>"
+                f"<td><code>{_e(t.get('uuid'))}</code></td></tr>"
             )
-            + "</li>"
-            for t in transactions
+        table = _table(
+            f"Transactions of order {order.get('number')}",
+            ("Type", "Amount", "Result", "Card", "Created", "UUID"),
+            rows,
+            "",
+            numeric=("Amount",),
         )
-        return f'<tr><td></td><td colspan="6">Transactions<ul>{items}</ul></td></tr>'
+        return f'<tr class="sub"><td></td><td colspan="6">{table}</td></tr>'
 
     async def _customer(self, request: web.Request) -> str:
         state = self.emu.state
