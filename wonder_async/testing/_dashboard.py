@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import html
 import ipaddress
+import re
 import secrets
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -39,6 +40,8 @@ PREFIX: Final = "/dashboard"
 #: An action: the checked form in, the page to go to next (or a page to show) out.
 _Act = Callable[[web.Request, Mapping[str, str]], Awaitable["str | web.Response"]]
 _LIST_LIMIT: Final = 100
+_H1: Final = re.compile(r"<h1>(.*?)</h1>", re.S)
+_TAGS: Final = re.compile(r"<[^>]*>")
 #: Orders the payment link (``Emulator.pay_order``) still pays.
 _PAYABLE: Final = frozenset({"unpaid", "partial_paid"})
 
@@ -75,6 +78,9 @@ pre { background: rgba(127,127,127,.12); padding: .6em; overflow-x: auto;
 p.notice { border-left: 4px solid var(--accent); padding: .3em .7em;
   background: rgba(11,87,208,.08); }
 p.error { border-left: 4px solid #b00020; padding: .3em .7em; }
+a.skip { position: absolute; left: -9999px; }
+a.skip:focus { left: 1em; top: .5em; background: #fff; color: #000; padding: .3em .6em;
+  z-index: 1; }
 .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
 section.delivery { border-top: 1px solid var(--line); padding-top: .3em; }
@@ -338,15 +344,19 @@ class Dashboard:
             f'<li><a href="{path}"{" aria-current=page" if path == here else ""}>{name}</a></li>'
             for path, name in _NAV
         )
+        # The page's title is its (already escaped) first heading, e.g. "Customer ref-1".
+        heading = _H1.search(body)
+        title = _TAGS.sub("", heading.group(1)) + " · " if heading else ""
         notice = _NOTICES.get(request.query.get("done", ""))
         flash = f'<p class="notice" role="status">{_e(notice)}</p>' if notice else ""
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wonder emulator dashboard</title>
+<title>{title}Wonder emulator dashboard</title>
 <link rel="stylesheet" href="{PREFIX}/static/dashboard.css">
 <script src="{PREFIX}/static/dashboard.js" defer></script>
 </head><body>
+<a class="skip" href="#main">Skip to content</a>
 <header><span class="brand">Wonder emulator</span>
 <nav aria-label="Dashboard"><ul>{links}</ul></nav>
 <label hidden><input type="checkbox" id="live"> Live refresh</label></header>
