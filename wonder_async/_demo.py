@@ -137,4 +137,5 @@ async def run_demo() -> int:
                 _show("check after delete", f"NotFoundError ({exc.status})")
 
     print("\nDone: the whole flow ran against the emulator with signed, verified requests.")
+    print("See it in a browser: `wonder emulator` serves a dashboard at http://127.0.0.1:8080/")
     return 0

@@ -7,26 +7,17 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
 from tests.emulator.conftest import RawClient
 from wonder_async.testing import Emulator
-from wonder_async.testing._dashboard import Dashboard
 
 
 @pytest.fixture
 async def dash_emu() -> AsyncIterator[Emulator]:
-    """An emulator whose app also serves the dashboard, on a real loopback socket."""
-    emu = Emulator()
-    app = emu.make_app()
-    Dashboard(emu).install(app)
-    try:
-        async with TestServer(app, host="127.0.0.1") as server:
-            emu.base_url = str(server.make_url("")).rstrip("/")
-            yield emu
-            await emu.wait_for_webhooks()
-    finally:
-        await emu.stop()
+    """A started emulator (its dashboard is on by default) on a real loopback socket."""
+    async with Emulator() as emu:
+        yield emu
+        await emu.wait_for_webhooks()
 
 
 @pytest.fixture

@@ -169,3 +169,20 @@ async def test_request_counts_per_route(
     _, page = await _get(session, dash_emu.base_url + "/dashboard/requests")
     assert '<code>echo</code></th><td class="num">3</td>' in page
     assert "3 signed API requests so far." in page
+
+
+async def test_each_page_is_titled_by_its_heading(
+    dash_emu: Emulator, raw: RawClient, session: aiohttp.ClientSession
+) -> None:
+    """Browser tabs and screen readers tell the pages apart; a hostile reference stays text."""
+    data = await raw.ok("POST", f"{API}/customers", customer_body("<i>t</i>"))
+    uuid = data["customer"]["uuid"]
+    expected = {
+        "/": "Customers",
+        f"/dashboard/customers/{uuid}": "Customer &lt;i&gt;t&lt;/i&gt;",
+        "/dashboard/webhooks": "Webhooks",
+        "/dashboard/faults": "Faults",
+    }
+    for path, title in expected.items():
+        _, page = await _get(session, dash_emu.base_url + path)
+        assert f"<title>{title} · Wonder emulator dashboard</title>" in page, path

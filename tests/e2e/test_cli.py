@@ -95,6 +95,7 @@ def test_demo_walks_the_whole_flow() -> None:
     assert "4000000000003220" not in out
     assert "payment link" in out
     assert "tokens left            0" in out
+    assert "dashboard at http://127.0.0.1:8080/" in out  # where to watch it next time
 
 
 def test_bulk_upsert_reports_bad_rows_and_upserts_the_rest(

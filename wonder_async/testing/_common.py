@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from decimal import Decimal
 from typing import Any, Final
 
@@ -144,3 +144,4 @@ class EmulatorBase:
     _webhook_signer: Signer
     _webhook_session: aiohttp.ClientSession | None
     _background: set[asyncio.Task[None]]
+    _deliveries: Iterator[int]

@@ -335,19 +335,36 @@ class CustomersMixin(EmulatorBase):
         if result not in {"success", "failed"}:
             raise web.HTTPBadRequest(text="result must be success or failed")
         ok_url, fail_url = token["return_urls"]
-        if token["state"] == "pending":
-            updated = dict(token)
-            if result == "success":
-                updated.update(state="success", verify_url=None)
-            else:
-                updated.update(
-                    state="failed",
-                    verify_url=None,
-                    error_code="E200002",
-                    error_msg="3-D Secure verification failed",
-                )
-            self.state.save_token(updated)
-            customer = self.state.customers.get(token["customer_uuid"])
-            if result == "success" and customer is not None:
-                self._maybe_default(customer, token["token"])
+        self.settle_challenge(token["verify_uuid"], result)
         raise web.HTTPSeeOther(ok_url if result == "success" else fail_url)
+
+    def settle_challenge(self, verify_uuid: str, result: str) -> dict[str, Any]:
+        """Approve (``"success"``) or decline (``"failed"``) a 3-D Secure challenge.
+
+        What the cardholder's buttons on the ``verify_url`` page (and the dashboard's) do: a
+        pending token turns ``success`` (and becomes the default if the customer has none) or
+        ``failed`` with ``E200002``; a settled token stays as it is. Returns the token record.
+
+        :raises KeyError: when no token has this ``verify_uuid``.
+        :raises ValueError: when ``result`` is neither ``success`` nor ``failed``.
+        """
+        if result not in {"success", "failed"}:
+            raise ValueError("result must be success or failed")
+        token = self.state.tokens[self.state.by_verify[verify_uuid]]
+        if token["state"] != "pending":
+            return token
+        updated = dict(token)
+        if result == "success":
+            updated.update(state="success", verify_url=None)
+        else:
+            updated.update(
+                state="failed",
+                verify_url=None,
+                error_code="E200002",
+                error_msg="3-D Secure verification failed",
+            )
+        self.state.save_token(updated)
+        customer = self.state.customers.get(token["customer_uuid"])
+        if result == "success" and customer is not None:
+            self._maybe_default(customer, token["token"])
+        return updated

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import html
 import ipaddress
+import re
 import secrets
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -39,6 +40,10 @@ PREFIX: Final = "/dashboard"
 #: An action: the checked form in, the page to go to next (or a page to show) out.
 _Act = Callable[[web.Request, Mapping[str, str]], Awaitable["str | web.Response"]]
 _LIST_LIMIT: Final = 100
+_H1: Final = re.compile(r"<h1>(.*?)</h1>", re.S)
+_TAGS: Final = re.compile(r"<[^>]*>")
+#: Orders the payment link (``Emulator.pay_order``) still pays.
+_PAYABLE: Final = frozenset({"unpaid", "partial_paid"})
 
 _CSS: Final = """
 :root { color-scheme: light dark; --muted: #666; --line: #ccc; --accent: #0b57d0; }
@@ -73,9 +78,17 @@ pre { background: rgba(127,127,127,.12); padding: .6em; overflow-x: auto;
 p.notice { border-left: 4px solid var(--accent); padding: .3em .7em;
   background: rgba(11,87,208,.08); }
 p.error { border-left: 4px solid #b00020; padding: .3em .7em; }
+a.skip { position: absolute; left: -9999px; }
+a.skip:focus { left: 1em; top: .5em; background: #fff; color: #000; padding: .3em .6em;
+  z-index: 1; }
 .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
   white-space: nowrap; }
 section.delivery { border-top: 1px solid var(--line); padding-top: .3em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .2em 1.5em; }
+dt { font-weight: bold; } dd { margin: 0; }
+tr.sub > td { border-bottom: 1px solid var(--line); padding-top: 0; }
+tr.sub table { margin: 0 0 .5em; font-size: .92em; }
+tr.sub caption { font-weight: normal; font-style: italic; }
 """
 
 #: Live refresh without losing anything: it skips a round while a field has focus, text is
@@ -162,23 +175,38 @@ def _state(value: object) -> str:
     return f'<span class="state state-{css}">{_e(text)}</span>'
 
 
-def _table(caption: str, headers: Iterable[str], rows: list[str], empty: str) -> str:
+def _table(
+    caption: str,
+    headers: Iterable[str],
+    rows: list[str],
+    empty: str,
+    *,
+    quiet: bool = False,
+    numeric: Iterable[str] = (),
+) -> str:
+    """A table with column headers; ``quiet`` hides the caption from sight (a heading says it).
+
+    ``numeric`` names the columns whose cells are right-aligned numbers.
+    """
     if not rows:
         return f'<p class="muted">{_e(empty)}</p>'
-    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
+    right = set(numeric)
+    head = "".join(
+        f'<th scope="col"{" class=num" if h in right else ""}>{_e(h)}</th>' for h in headers
+    )
     return (
-        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<table><caption{' class=vh' if quiet else ''}>{_e(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
 def _curl(url: str, headers: Mapping[str, str], body: str) -> str:
     """A ``curl`` command that sends exactly this request again (shell-quoted)."""
-    parts = ["curl", "-X", "POST", shlex.quote(url)]
-    for name, value in headers.items():
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
-    parts += ["--data-raw", shlex.quote(body)]
-    return " \\\n  ".join(" ".join(parts[i : i + 2]) for i in range(0, len(parts), 2))
+    lines = [f"curl -X POST {shlex.quote(url)}"]
+    lines += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items()]
+    lines.append(f"--data-raw {shlex.quote(body)}")
+    return " \\\n  ".join(lines)
 
 
 def _back(form: Mapping[str, str], done: str) -> str:
@@ -236,6 +264,7 @@ class Dashboard:
         for path, render in pages:
             app.router.add_get(path, self._page(render))
         actions: list[tuple[str, _Act]] = [
+            (f"{PREFIX}/challenges/{{verify_uuid}}", self._challenge),
             (f"{PREFIX}/orders/{{number}}/pay", self._pay),
             (f"{PREFIX}/reset", self._reset),
             (f"{PREFIX}/faults", self._set_faults),
@@ -315,15 +344,19 @@ class Dashboard:
             f'<li><a href="{path}"{" aria-current=page" if path == here else ""}>{name}</a></li>'
             for path, name in _NAV
         )
+        # The page's title is its (already escaped) first heading, e.g. "Customer ref-1".
+        heading = _H1.search(body)
+        title = _TAGS.sub("", heading.group(1)) + " · " if heading else ""
         notice = _NOTICES.get(request.query.get("done", ""))
         flash = f'<p class="notice" role="status">{_e(notice)}</p>' if notice else ""
         page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Wonder emulator dashboard</title>
+<title>{title}Wonder emulator dashboard</title>
 <link rel="stylesheet" href="{PREFIX}/static/dashboard.css">
 <script src="{PREFIX}/static/dashboard.js" defer></script>
 </head><body>
+<a class="skip" href="#main">Skip to content</a>
 <header><span class="brand">Wonder emulator</span>
 <nav aria-label="Dashboard"><ul>{links}</ul></nav>
 <label hidden><input type="checkbox" id="live"> Live refresh</label></header>
@@ -333,14 +366,25 @@ class Dashboard:
             text=page, content_type="text/html", status=status, headers=_SECURITY_HEADERS
         )
 
-    def _form(self, action: str, button: str, *, fields: Mapping[str, str] = {}, **kw: str) -> str:
-        """A one-button POST form carrying the CSRF token (``label``: hidden button text)."""
+    def _form(
+        self,
+        action: str,
+        button: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        label: str | None = None,
+        css: str | None = None,
+    ) -> str:
+        """A one-button POST form carrying the CSRF token.
+
+        :param label: more button text for screen readers only (which row it acts on).
+        """
         hidden = "".join(
             f'<input type="hidden" name="{_e(k)}" value="{_e(v)}">'
-            for k, v in {"csrf": self.csrf_token, **fields}.items()
+            for k, v in {"csrf": self.csrf_token, **(fields or {})}.items()
         )
-        extra = f'<span class="vh"> {_e(kw["label"])}</span>' if "label" in kw else ""
-        css = f' class="{_e(kw["css"])}"' if "css" in kw else ""
+        extra = f'<span class="vh"> {_e(label)}</span>' if label else ""
+        css = f' class="{_e(css)}"' if css else ""
         return (
             f'<form class="inline" method="post" action="{_e(action)}">{hidden}'
             f"<button type=submit{css}>{_e(button)}{extra}</button></form>"
@@ -355,16 +399,14 @@ class Dashboard:
     async def _home(self, request: web.Request) -> str:
         state = self.emu.state
         wanted = request.query.get("ref", "").strip()
-        customers = list(state.customers.values())
+        customers = list(reversed(state.customers.values()))  # newest first
         if wanted:
             exact = state.by_ref.get(wanted)
             needle = wanted.lower()
             customers = [
                 c for c in customers if needle in str(c.get("reference_number", "")).lower()
             ]
-            customers.sort(key=lambda c: c.get("uuid") != exact)
-        else:
-            customers.reverse()  # newest first
+            customers.sort(key=lambda c: c.get("uuid") != exact)  # an exact match on top
         orders_of: dict[str, int] = {}
         for order in state.orders.values():
             owner = order.get("customer_uuid")
@@ -402,6 +444,7 @@ class Dashboard:
                 ("Reference", "Name", "Email", "Company", "Tokens", "Orders"),
                 rows,
                 empty,
+                numeric=("Tokens", "Orders"),
             )
             + "<h2>Pending 3-D Secure challenges</h2>"
             + self._token_table(
@@ -414,7 +457,13 @@ class Dashboard:
         )
 
     def _token_table(
-        self, tokens: list[dict[str, Any]], here: str, *, caption: str, with_owner: bool = False
+        self,
+        tokens: list[dict[str, Any]],
+        here: str,
+        *,
+        caption: str,
+        with_owner: bool = False,
+        quiet: bool = False,
     ) -> str:
         state = self.emu.state
         rows = []
@@ -443,7 +492,7 @@ class Dashboard:
             )
         headers = ["Token", *(["Customer"] if with_owner else []), "Card", "Holder"]
         headers += ["Expiry", "State", "Default", "3-D Secure"]
-        return _table(caption, headers, rows, "No payment tokens.")
+        return _table(caption, headers, rows, "No payment tokens.", quiet=quiet)
 
     def _challenge_buttons(self, token: Mapping[str, Any], masked: str, here: str) -> str:
         if token.get("state") != "pending" or not token.get("verify_uuid"):
@@ -456,7 +505,9 @@ class Dashboard:
             action, "Decline", fields=decline, label=label, css="danger"
         )
 
-    def _order_table(self, orders: list[dict[str, Any]], here: str, *, caption: str) -> str:
+    def _order_table(
+        self, orders: list[dict[str, Any]], here: str, *, caption: str, quiet: bool = False
+    ) -> str:
         state = self.emu.state
         rows = []
         for o in orders:
@@ -469,7 +520,7 @@ class Dashboard:
                     fields={"next": here},
                     label=f"order {number}",
                 )
-                if o.get("correspondence_state") != "paid"
+                if o.get("correspondence_state") in _PAYABLE and o.get("state") != "voided"
                 else ""
             )
             rows.append(
@@ -486,24 +537,49 @@ class Dashboard:
             ("Number", "Reference", "Customer", "Amount", "State / payment", "Callback", "Action"),
             rows,
             "No orders.",
+            quiet=quiet,
+            numeric=("Amount",),
         )
 
     @staticmethod
     def _transactions_row(order: Mapping[str, Any]) -> str:
-        transactions = order.get("transactions")
-        if not isinstance(transactions, list) or not transactions:
+        """A row under an order with its transactions (charges, pre-auths, refunds), if any."""
+        transactions = [t for t in order.get("transactions") or () if isinstance(t, Mapping)]
+        if not transactions:
             return ""
-        items = "".join(
-            "<li>"
-            + ", ".join(
-                f"{_e(k)}: {_e(t.get(k))}"
-                for k in ("type", "amount", "state", "uuid", "created_at")
-                if isinstance(t, dict) and t.get(k) is not None
+        rows = []
+        for t in transactions:
+            data = t.get("payment_data") or {}
+            card = ""
+            if data.get("last_4_digits"):
+                # First six and last four only, as the gateway reports them.
+                card = (
+                    f"{_e(data.get('first_6_digits'))}…{_e(data.get('last_4_digits'))} "
+                    f"{_e(data.get('credit_card_type'))}"
+                )
+            if t.get("voided"):
+                result = _state("voided")
+            elif t.get("success", True):
+                result = _state("success")
+            else:
+                result = _state("failed") + (
+                    f' <span class="muted">{_e(t.get("failure_code"))}: '
+                    f"{_e(t.get('failure_message'))}</span>"
+                )
+            rows.append(
+                f'<tr><th scope="row">{_e(t.get("type"))}</th>'
+                f'<td class="num">{_e(t.get("amount"))} {_e(t.get("currency"))}</td>'
+                f"<td>{result}</td><td>{card}</td><td>{_e(t.get('created_at'))}</td>"
+                f"<td><code>{_e(t.get('uuid'))}</code></td></tr>"
             )
-            + "</li>"
-            for t in transactions
+        table = _table(
+            f"Transactions of order {order.get('number')}",
+            ("Type", "Amount", "Result", "Card", "Created", "UUID"),
+            rows,
+            "",
+            numeric=("Amount",),
         )
-        return f'<tr><td></td><td colspan="6">Transactions<ul>{items}</ul></td></tr>'
+        return f'<tr class="sub"><td></td><td colspan="6">{table}</td></tr>'
 
     async def _customer(self, request: web.Request) -> str:
         state = self.emu.state
@@ -526,9 +602,9 @@ class Dashboard:
         return (
             f"<h1>Customer {_e(customer.get('reference_number'))}</h1><dl>{facts}</dl>"
             "<h2>Payment tokens</h2>"
-            + self._token_table(tokens, _here(request), caption="Payment tokens")
+            + self._token_table(tokens, _here(request), caption="Payment tokens", quiet=True)
             + "<h2>Orders</h2>"
-            + self._order_table(orders, _here(request), caption="Orders")
+            + self._order_table(orders, _here(request), caption="Orders", quiet=True)
         )
 
     async def _orders(self, request: web.Request) -> str:
@@ -544,7 +620,8 @@ class Dashboard:
         for i, entry in enumerate(self.emu.webhook_log):
             deliveries.setdefault(entry.get("delivery", ("entry", i)), []).append(entry)
         sections = []
-        for n, attempts in enumerate(reversed(list(deliveries.values()))):
+        newest = list(deliveries.values())[-_LIST_LIMIT:]
+        for n, attempts in enumerate(reversed(newest)):
             first = attempts[0]
             rows = []
             for a_i, attempt in enumerate(attempts):
@@ -568,7 +645,14 @@ class Dashboard:
             sections.append(
                 f'<section class="delivery"><h2>{_e(first.get("action"))} → '
                 f"<code>{_e(first.get('url'))}</code></h2>"
-                + _table("Attempts", ("Attempt", "Answer", "Request"), rows, "")
+                + _table(
+                    "Attempts",
+                    ("Attempt", "Answer", "Request"),
+                    rows,
+                    "",
+                    quiet=True,
+                    numeric=("Attempt",),
+                )
                 + "</section>"
             )
         if not sections:
@@ -576,7 +660,8 @@ class Dashboard:
                 "<h1>Webhooks</h1><p class=muted>No webhooks sent yet. Orders created with a "
                 "<code>callback_url</code> are notified when they are created and paid.</p>"
             )
-        return "<h1>Webhooks</h1><p>Newest first.</p>" + "".join(sections)
+        shown = f"{len(newest)} of {len(deliveries)}"
+        return f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + "".join(sections)
 
     async def _faults(self, request: web.Request) -> str:
         return self._faults_page(self.emu.faults, request.query.get("spec", ""), None)
@@ -613,11 +698,21 @@ class Dashboard:
         return (
             f"<h1>Faults</h1>{problem}{form}<p>{clear}</p>"
             + _table(
-                "Rate rules", ("Route", "Kind", "Rate", "Parameter"), rows, "No rate rules set."
+                "Rate rules",
+                ("Route", "Kind", "Rate", "Parameter"),
+                rows,
+                "No rate rules set.",
+                numeric=("Rate", "Parameter"),
             )
             + _table("Scripts (what the next requests get)", ("Route", "Next"), scripts, "")
             + ("" if scripts else '<p class="muted">No scripts set.</p>')
-            + _table("Faults injected so far", ("Kind", "Count"), injected, "No faults injected.")
+            + _table(
+                "Faults injected so far",
+                ("Kind", "Count"),
+                injected,
+                "No faults injected.",
+                numeric=("Count",),
+            )
             + '<p class="muted">Grammar: <code>ROUTE:KIND=RATE[@PARAM],...;'
             "ROUTE:script=KIND|KIND...</code>; routes: <code>*</code>, "
             + ", ".join(f"<code>{_e(r)}</code>" for r in ROUTES)
@@ -633,10 +728,24 @@ class Dashboard:
         ]
         total = sum(counts.values())
         return f"<h1>Requests</h1><p>{total} signed API requests so far.</p>" + _table(
-            "Requests per route", ("Route", "Requests"), rows, ""
+            "Requests per route", ("Route", "Requests"), rows, "", numeric=("Requests",)
         )
 
     # --- actions (CSRF-checked by _action; each returns where to go next) ----------------------
+
+    async def _challenge(self, request: web.Request, form: Mapping[str, str]) -> str:
+        result = form.get("result", "")
+        if result not in {"success", "failed"}:
+            raise web.HTTPBadRequest(
+                text="result must be success or failed", headers=_SECURITY_HEADERS
+            )
+        try:
+            self.emu.settle_challenge(request.match_info["verify_uuid"], result)
+        except KeyError:
+            raise web.HTTPNotFound(
+                text="No such 3-D Secure challenge.", headers=_SECURITY_HEADERS
+            ) from None
+        return _back(form, "approved" if result == "success" else "declined")
 
     async def _pay(self, request: web.Request, form: Mapping[str, str]) -> str:
         number = request.match_info["number"]

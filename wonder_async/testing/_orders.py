@@ -59,7 +59,7 @@ _ZERO: Final = Decimal(0)
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")  # noqa: UP017 - 3.10
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def _digits(count: int) -> str:

@@ -9,7 +9,8 @@ place the client reads them.
 This module holds the :class:`Emulator` itself: lifecycle, the route table, signature
 checks, the envelope and the fault hook. The handlers live by concern in
 :mod:`._customers` (customers, payment tokens, 3-D Secure pages and the test cards),
-:mod:`._orders` (orders) and :mod:`._webhooks` (delivery); shared pieces in :mod:`._common`.
+:mod:`._orders` (orders) and :mod:`._webhooks` (delivery); shared pieces in :mod:`._common`;
+the browser dashboard at ``/`` in :mod:`._dashboard`.
 
 Unsigned control endpoints, for tests in any language: ``POST /__emulator/reset`` empties all
 data, fault rules and counters; ``GET /__emulator/stats`` returns :attr:`Emulator.stats`.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import json
 import re
 import socket
@@ -50,6 +52,7 @@ from .._signing import (
 from .._wire import Paths, error_envelope, ok_envelope
 from ._common import Handler, Reject, bad
 from ._customers import THREE_DS_PATH
+from ._dashboard import Dashboard
 from ._faults import ROUTES, FaultPlan, parse_faults
 from ._orders import PAY_PATH, OrdersMixin
 from ._state import State
@@ -125,6 +128,7 @@ class Emulator(OrdersMixin):
     :param private_key: the app's private key instead (PEM or path), kept as
         :attr:`private_key_pem`; without either key a key pair made once per process is used.
     :param skew: accepted clock difference of a request's Credential time.
+    :param dashboard: serve the dashboard (:mod:`wonder_async.testing._dashboard`) at ``/``.
     """
 
     def __init__(
@@ -138,6 +142,7 @@ class Emulator(OrdersMixin):
         public_key: str | bytes | Path | None = None,
         private_key: str | bytes | Path | None = None,
         skew: dt.timedelta = MAX_SKEW,
+        dashboard: bool = True,
     ) -> None:
         if public_key is not None and private_key is not None:
             raise ValueError("give public_key or private_key, not both")
@@ -176,6 +181,7 @@ class Emulator(OrdersMixin):
             self.state.close()
             raise
         self._runner: web.AppRunner | None = None
+        self._dashboard = Dashboard(self) if dashboard else None
         self.base_url = ""
         #: Wonder's own key pair: webhooks are signed with the private half; merchants verify
         #: them with ``webhook_public_key_pem`` (the portal's "Webhook Public Key").
@@ -183,8 +189,10 @@ class Emulator(OrdersMixin):
         self._webhook_signer = Signer(self.app_id, self.webhook_private_key_pem)
         #: Seconds between webhook delivery attempts; the gateway retries 15 times in 24 h.
         self.webhook_retry_delays: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.8)
-        #: Every webhook delivery attempt: ``{"action", "url", "status", "attempt"}``.
+        #: Every webhook delivery attempt: ``{"action", "url", "status", "attempt", "delivery",
+        #: "headers", "body"}`` (``delivery`` numbers the webhook; headers and body as sent).
         self.webhook_log: list[dict[str, Any]] = []
+        self._deliveries = itertools.count(1)
         self._webhook_session: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
 
@@ -203,6 +211,17 @@ class Emulator(OrdersMixin):
         self.faults.injected.clear()
         self.requests.clear()
         self.webhook_log.clear()
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where the browser dashboard is, once started; ``None`` with ``dashboard=False``."""
+        if self._dashboard is None or not self.base_url:
+            return None
+        if self.host in {"0.0.0.0", "::", ""}:  # noqa: S104 - naming the wildcard, not binding it
+            # Listening everywhere: a browser on this machine reaches it through loopback.
+            loopback = "[::1]" if self.host == "::" else "127.0.0.1"
+            return f"http://{loopback}:{self.port}/"
+        return f"{self.base_url}/"
 
     @property
     def stats(self) -> dict[str, dict[str, int]]:
@@ -240,6 +259,8 @@ class Emulator(OrdersMixin):
         app.router.add_post(PAY_PATH, self._pay)
         app.router.add_post(_RESET_PATH, self._reset_endpoint)
         app.router.add_get(_STATS_PATH, self._stats_endpoint)
+        if self._dashboard is not None:
+            self._dashboard.install(app)
         return app
 
     async def start(self) -> None:

@@ -44,6 +44,11 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=None, help="seed for rate-based faults (repeatable runs)"
     )
     parser.add_argument(
+        "--no-dashboard",
+        action="store_true",
+        help="do not serve the browser dashboard at / (it is on by default)",
+    )
+    parser.add_argument(
         "--key-out",
         type=Path,
         default=None,
@@ -66,6 +71,8 @@ async def _serve(emu: Emulator) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with emu:
         print(f"base_url     {emu.base_url}", flush=True)
+        if emu.dashboard_url is not None:
+            print(f"dashboard    {emu.dashboard_url}", flush=True)
         await stop.wait()
 
 
@@ -73,7 +80,8 @@ def run_emulator(args: argparse.Namespace) -> int:
     """Run the emulator as configured by :func:`add_emulator_arguments`; return exit status.
 
     Prints ``app_id``, ``private_key`` (when generated) and, once listening, ``base_url``
-    lines; returns 0 after SIGINT/SIGTERM, 2 for bad options, 1 when it cannot listen.
+    and ``dashboard`` (unless ``--no-dashboard``) lines; returns 0 after SIGINT/SIGTERM, 2 for
+    bad options, 1 when it cannot listen.
     """
     if args.public_key is not None and args.app_id is None:
         print("wonder emulator: --public-key needs --app-id", file=sys.stderr)
@@ -100,6 +108,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             app_id=args.app_id,
             public_key=args.public_key,
             private_key=key_path if reuse else None,
+            dashboard=not args.no_dashboard,
         )
     except (ValueError, ConfigurationError, OSError, sqlite3.Error) as exc:
         print(f"wonder emulator: {exc}", file=sys.stderr)

@@ -5,7 +5,8 @@ signed like a request (Credential/Nonce/Signature) with the emulator's webhook k
 action in ``X-Action`` and the body ``{"order": ...}`` (the Query order answer, wonder-api.md
 §2.7); every attempt is appended to ``Emulator.webhook_log``. The callback URL is used exactly
 as the merchant wrote it: its path and query are neither decoded nor re-encoded, so the URI
-the merchant's server receives is the one the signature covers.
+the merchant's server receives is the one the signature covers. Each log entry also keeps the
+signed headers and body it sent (the dashboard shows them as a curl command).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class WebhooksMixin(EmulatorBase):
         body = json.dumps({"order": order}).encode()
         if self._webhook_session is None:
             self._webhook_session = aiohttp.ClientSession()
+        delivery = next(self._deliveries)
         for attempt, delay in enumerate((0.0, *self.webhook_retry_delays), start=1):
             await asyncio.sleep(delay)
             headers = self._webhook_signer.sign("POST", uri, body)
@@ -59,8 +61,17 @@ class WebhooksMixin(EmulatorBase):
             # asyncio.TimeoutError is not the builtin TimeoutError on Python 3.10.
             except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 status = type(exc).__name__
+            # The exact signed request, for the dashboard's copyable curl command.
             self.webhook_log.append(
-                {"action": action, "url": url, "status": status, "attempt": attempt}
+                {
+                    "action": action,
+                    "url": url,
+                    "status": status,
+                    "attempt": attempt,
+                    "delivery": delivery,
+                    "headers": headers,
+                    "body": body.decode(),
+                }
             )
             # 2xx: delivered; 4xx: the merchant refused it, not resent (older docs' rule).
             if isinstance(status, int) and status < 500:
