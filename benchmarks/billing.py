@@ -3,12 +3,13 @@
 Starts the emulator (in memory) in its own process, binds a few customers' cards, writes a
 billing file of Direct Payment rows (1% bad) and runs, each as its own process:
 
-* `wonder payments charge --file ... --concurrency 64` (each row: look the payment_uuid up,
-  then charge: two signed calls, the price of "never twice" without trusting the gateway to
-  dedupe);
-* a hand-written aiohttp + Semaphore loop doing the same signed charges (one call per row, no
-  look-up, no validation, no retries): the goal is wonder >= 0.9x of it;
-* the same hand-written loop with the look-up before each charge (the same two calls).
+* `wonder payments charge --file ... --concurrency 64`: the SDK looks each row's payment_uuid
+  up before charging (by transaction uuid, then by order reference: both 404 for a new row),
+  then charges -- three signed calls, the price of "never twice" without trusting the gateway
+  to dedupe `payment.uuid`;
+* hand-written aiohttp + Semaphore loops doing the same signed charges with 0, 1 or the same 2
+  look-ups first (no validation, no retries, no results file). The goal is wonder >= 0.9x of
+  the loop doing the same calls; the charge-only loop shows what the look-ups cost.
 
 Prints rows/s, peak RSS (wait4) and its growth over an idle `wonder` process (goal < 100 MB for
 100,000 rows), and checks the emulator's ledger: every good row charged exactly once. Then
@@ -17,6 +18,7 @@ token, none twice).
 
     python benchmarks/billing.py                 # 100,000 charges; export of 20,000 x 2
     python benchmarks/billing.py --quick         # CI smoke: 1,000 charges; export of 300 x 2
+    python benchmarks/billing.py --rows 100000 --only wonder --skip-export   # RSS at 100k
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from typing import Any
 from bulk import _free_port, _run_child
 
 CONCURRENCY = 64
+_LABELS = {
+    "hand": "hand-written aiohttp: charge",
+    "hand1": "hand-written: look-up by uuid + charge",
+    "hand2": "hand-written: look-ups by uuid, by order + charge",
+    "wonder": "wonder payments charge (look-ups + charge)",
+}
+_LOOKUPS = {"hand": 0, "hand1": 1, "hand2": 2}
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -100,8 +109,9 @@ def _write_charges(path: Path, count: int, prefix: str, owners: list[Any]) -> se
     return bad
 
 
-async def _handwritten(rows: Path, env: dict[str, str], out: Path, lookup: bool) -> None:
-    """The hand-written contender: aiohttp, one session, Semaphore, inline signing."""
+async def _handwritten(rows: Path, env: dict[str, str], out: Path, lookups: int) -> None:
+    """The hand-written contender: aiohttp, one session, Semaphore, inline signing; before each
+    charge ``lookups`` reads (1: by transaction uuid; 2: also by order reference, as the SDK)."""
     import aiohttp
 
     from wonder_async import charge_uuid
@@ -124,8 +134,10 @@ async def _handwritten(rows: Path, env: dict[str, str], out: Path, lookup: bool)
         async def one(line: int, row: dict[str, str]) -> None:
             try:
                 uuid = charge_uuid(row["reference_number"], row["amount"], row["token"])
-                if lookup:
-                    status, _ = await post(Paths.ORDER_CHECK, {"transaction": {"uuid": uuid}})
+                keys = [{"transaction": {"uuid": uuid}},
+                        {"order": {"reference_number": row["reference_number"]}}]  # fmt: skip
+                for key in keys[:lookups]:
+                    status, _ = await post(Paths.ORDER_CHECK, key)
                     if status == 200:
                         results.write(json.dumps({"line": line, "ok": True}) + "\n")
                         return
@@ -227,14 +239,17 @@ def main() -> int:
     parser.add_argument("--export-customers", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="1,000 rows, export of 300 x 2")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument(
+        "--only", default=",".join(_LABELS), help=f"contenders, from {','.join(_LABELS)}"
+    )
     parser.add_argument("--handwritten-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.handwritten_worker:
-        rows, out, lookup, env_json = args.handwritten_worker
-        asyncio.run(_handwritten(Path(rows), json.loads(env_json), Path(out), lookup == "1"))
+        rows, out, lookups, env_json = args.handwritten_worker
+        asyncio.run(_handwritten(Path(rows), json.loads(env_json), Path(out), int(lookups)))
         return 0
     if args.quick:
-        args.rows, args.export_customers = 1000, 300
+        args.rows, args.export_customers = min(args.rows, 1000), min(args.export_customers, 300)
 
     work = Path(tempfile.mkdtemp(prefix="wonder-billing-"))
     emulator, env = _start_emulator(work)
@@ -245,32 +260,26 @@ def main() -> int:
             f"{args.rows} charges/contender, 1% bad, concurrency {CONCURRENCY}, emulator in "
             f"its own process; {os.cpu_count()} CPUs; idle `wonder` RSS {idle_rss:.0f} MB"
         )
-        print(f"{'contender':<44} {'rows/s':>8} {'peak RSS MB':>12} {'check':<10}")
+        print(f"{'contender':<52} {'rows/s':>8} {'peak RSS MB':>12} {'check':<10}")
         rates: dict[str, float] = {}
-        for name in ("handwritten", "handwritten+lookup", "wonder"):
-            prefix = {"handwritten": "h", "handwritten+lookup": "hl", "wonder": "w"}[name]
-            rows, out = work / f"{prefix}.csv", work / f"{prefix}.jsonl"
-            bad = _write_charges(rows, args.rows, prefix, owners)
+        for name in args.only.split(","):
+            rows, out = work / f"{name}.csv", work / f"{name}.jsonl"
+            bad = _write_charges(rows, args.rows, name, owners)
             if name == "wonder":
                 cmd = [sys.executable, "-m", "wonder_async.cli", "payments", "charge", "--file",
                        str(rows), "--out", str(out), "--concurrency", str(CONCURRENCY)]  # fmt: skip
-                label = "wonder payments charge (look-up + charge)"
             else:
-                lookup = "1" if name.endswith("lookup") else "0"
                 cmd = [sys.executable, __file__, "--handwritten-worker", str(rows), str(out),
-                       lookup, json.dumps(env)]  # fmt: skip
-                label = "hand-written aiohttp" + (" (look-up + charge)" if lookup == "1" else "")
+                       str(_LOOKUPS[name]), json.dumps(env)]  # fmt: skip
             seconds, rss, _code = _run_child(cmd, env)
             rates[name] = args.rows / seconds
-            check = _check(env, prefix, args.rows, bad, out, sdk=name == "wonder")
-            print(f"{label:<44} {rates[name]:>8.0f} {rss:>12.0f} {check:<10}")
+            check = _check(env, name, args.rows, bad, out, sdk=name == "wonder")
+            print(f"{_LABELS[name]:<52} {rates[name]:>8.0f} {rss:>12.0f} {check:<10}")
             if name == "wonder":
                 print(f"peak RSS growth over idle: {rss - idle_rss:.0f} MB for {args.rows} rows")
-        print(
-            f"ratio wonder / hand-written charge only: {rates['wonder'] / rates['handwritten']:.2f}"
-            f"; / hand-written look-up + charge: "
-            f"{rates['wonder'] / rates['handwritten+lookup']:.2f}"
-        )
+        for name in rates:
+            if name != "wonder" and "wonder" in rates:
+                print(f"ratio wonder / {_LABELS[name]}: {rates['wonder'] / rates[name]:.2f}")
         if not args.skip_export:
             _export(work, env, args.export_customers, idle_rss, owners)
     finally:
