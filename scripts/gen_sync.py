@@ -26,6 +26,7 @@ MODULES = ("customers", "payment_tokens", "orders", "payments")
 MANUAL: dict[str, tuple[str, ...]] = {
     "Customers": ("upsert_many",),
     "PaymentTokens": ("check_many", "export"),
+    "Payments": ("create_many",),
 }
 
 _NOTICE = "Blocking twin generated from wonder_async by scripts/gen_sync.py; do not edit."

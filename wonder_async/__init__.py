@@ -10,8 +10,10 @@
         )
 """
 
+from ._bulk import ChargeResult as ChargeResult
 from ._bulk import CustomerTokens as CustomerTokens
 from ._bulk import TokenCheckResult as TokenCheckResult
+from ._bulk import charge_uuid as charge_uuid
 from ._client import WonderClient as WonderClient
 from ._errors import APIConnectionError as APIConnectionError
 from ._errors import APIStatusError as APIStatusError
@@ -57,6 +59,7 @@ __all__ = [
     "BillingAddress",
     "Card",
     "CardDeclinedError",
+    "ChargeResult",
     "ConfigurationError",
     "ConsumeMode",
     "CreditCard",
@@ -83,5 +86,6 @@ __all__ = [
     "WebhookVerifier",
     "WonderClient",
     "WonderError",
+    "charge_uuid",
     "verify_webhook",
 ]

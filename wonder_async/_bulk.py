@@ -19,20 +19,24 @@ Properties the callers rely on:
 from __future__ import annotations
 
 import asyncio
+import uuid as uuidlib
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Final, TypeVar
 
 import attrs
 
 from ._errors import ValidationError, WonderError
-from ._models import Customer, PaymentToken
+from ._models import Customer, Payment, PaymentToken
 
 __all__ = [
+    "CHARGE_NAMESPACE",
     "MAX_CONCURRENCY",
+    "ChargeResult",
     "CustomerTokens",
     "TokenCheckResult",
     "aiter_items",
     "bulk_map",
+    "charge_uuid",
     "check_concurrency",
 ]
 
@@ -41,6 +45,24 @@ R = TypeVar("R")
 
 #: The most items a bulk call keeps in flight.
 MAX_CONCURRENCY: Final = 1024
+
+
+#: The UUIDv5 namespace of derived charge ids: ``uuid5(NAMESPACE_URL,
+#: "https://github.com/wonder-sdk/charge")``. Fixed forever: changing it would let a rerun of
+#: an old billing file charge again.
+CHARGE_NAMESPACE: Final = uuidlib.UUID("50f480fb-90db-560d-ba01-56bdd19a726f")
+
+
+def charge_uuid(reference_number: str, amount: str, token: str) -> str:
+    """The ``payment_uuid`` of a bulk charge row that names none: the same row always gets
+    the same one, so a rerun of a billing file can never charge a row twice.
+
+    ``str(uuid5(CHARGE_NAMESPACE, f"{reference_number}|{amount}|{token}"))`` where ``amount`` is
+    the gateway's two-place text (``"21"``, ``"21.0"`` and ``"21.00"`` all give ``"21.00"``)
+    and ``reference_number`` is the order's reference (or, for a row naming the order by
+    Wonder's ``number`` only, ``"#"`` + that number).
+    """
+    return str(uuidlib.uuid5(CHARGE_NAMESPACE, f"{reference_number}|{amount}|{token}"))
 
 
 def check_concurrency(concurrency: int) -> None:
@@ -99,6 +121,27 @@ async def bulk_map(
 
 
 # --- per-item results of the bulk calls ----------------------------------------------------
+
+
+@attrs.frozen
+class ChargeResult:
+    """Outcome of one row of ``payments.create_many``: ``payment`` or ``error`` is set.
+
+    ``payment_uuid`` is the id the row was charged with (its own, or :func:`charge_uuid`);
+    it is ``None`` only when the row was refused before one could be derived. A declined
+    card is a :class:`~wonder_async.CardDeclinedError` in ``error`` (with ``code``).
+    """
+
+    index: int
+    reference_number: str | None
+    payment_uuid: str | None
+    payment: Payment | None = None
+    error: WonderError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The row's charge went through (now, or by an earlier run: ``payment.recovered``)."""
+        return self.error is None
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ from wonder_async import BadRequestError as BadRequestError
 from wonder_async import BillingAddress as BillingAddress
 from wonder_async import Card as Card
 from wonder_async import CardDeclinedError as CardDeclinedError
+from wonder_async import ChargeResult as ChargeResult
 from wonder_async import ConfigurationError as ConfigurationError
 from wonder_async import ConsumeMode as ConsumeMode
 from wonder_async import CreditCard as CreditCard
@@ -40,6 +41,7 @@ from wonder_async import UpsertResult as UpsertResult
 from wonder_async import ValidationError as ValidationError
 from wonder_async import WebhookVerificationError as WebhookVerificationError
 from wonder_async import WonderError as WonderError
+from wonder_async import charge_uuid as charge_uuid
 
 from ._client import WonderClient as WonderClient
 from .webhooks import WebhookEvent as WebhookEvent
@@ -55,6 +57,7 @@ __all__ = [
     "BillingAddress",
     "Card",
     "CardDeclinedError",
+    "ChargeResult",
     "ConfigurationError",
     "ConsumeMode",
     "CreditCard",
@@ -81,5 +84,6 @@ __all__ = [
     "WebhookVerifier",
     "WonderClient",
     "WonderError",
+    "charge_uuid",
     "verify_webhook",
 ]

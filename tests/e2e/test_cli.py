@@ -79,6 +79,13 @@ def test_help_everywhere() -> None:
         ["tokens", "list"],
         ["tokens", "check"],
         ["tokens", "delete"],
+        ["tokens", "export"],
+        ["payments", "charge"],
+        ["payments", "create"],
+        ["orders", "get"],
+        ["orders", "list"],
+        ["orders", "void"],
+        ["orders", "refund"],
     ):
         result = _run([*args, "--help"])
         assert result.returncode == 0, (args, result.stderr)

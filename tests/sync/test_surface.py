@@ -32,6 +32,7 @@ def _normalise(sig: inspect.Signature) -> str:
     # Bulk inputs accept async iterables only in the async twin.
     text = re.sub(r"Iterable\[Mapping\[str, Any\]\] \| Iterable\[Mapping\[str, Any\]\]|Rows",
                   "Iterable[Mapping[str, Any]]", text)  # fmt: skip
+    text = re.sub(r"\bCharges\b", "Iterable[Mapping[str, Any]]", text)
     return text.replace("TokenRefs", "Iterable[TokenRef]")
 
 

@@ -1,11 +1,13 @@
-"""The ``wonder`` command: demo, emulator, bulk upsert, and one-off calls for scripts.
+"""The ``wonder`` command: demo, emulator, bulk upsert, billing runs, token export, and
+one-off calls for scripts.
 
 Credentials come from the same environment variables as the client (``WONDER_APP_ID``,
 ``WONDER_PRIVATE_KEY`` / ``WONDER_PRIVATE_KEY_FILE``, ``WONDER_ENVIRONMENT``,
 ``WONDER_BASE_URL``) or from ``--app-id``, ``--private-key-file``, ``--environment`` and
 ``--base-url``. Exit status: 0 success, 1 an API call or a bulk row failed, 2 bad usage.
 
-One module per command group (:mod:`.customers`, :mod:`.tokens`, :mod:`.emulator`), each with a
+One module per command group (:mod:`.customers`, :mod:`.tokens`, :mod:`.payments` with
+orders, :mod:`.emulator` with demo and echo), each with a
 ``register(subparsers, common)`` that adds its parsers and sets a ``handler`` default;
 :mod:`._common` holds credentials, output and progress, :mod:`._files` bulk input/results files.
 """
@@ -16,7 +18,7 @@ import argparse
 import sys
 
 from .._errors import WonderError
-from . import customers, emulator, tokens
+from . import customers, emulator, payments, tokens
 from ._common import Handler, connection_parser
 
 __all__ = ["main"]
@@ -31,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     emulator.register(sub, common)
     customers.register(sub, common)
     tokens.register(sub, common)
+    payments.register(sub, common)
     return parser
 
 

@@ -121,6 +121,9 @@ def error_record(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, ValidationError):
         record["field"] = exc.field
         record["rule"] = exc.rule
+    code = getattr(exc, "code", None)
+    if code:
+        record["code"] = code  # the gateway's error code, e.g. a decline reason
     if isinstance(exc, WonderError):
         record["retryable"] = exc.retryable
         if exc.request_id:

@@ -6,12 +6,13 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -21,6 +22,7 @@ from ._common import Progress, client, error_record
 __all__ = [
     "Finished",
     "Outcome",
+    "add_bulk_arguments",
     "count_lines",
     "is_jsonl",
     "load_finished",
@@ -84,17 +86,54 @@ def shard_of(reference_number: str, count: int) -> int:
     return zlib.crc32(reference_number.encode()) % count
 
 
-def parse_shard(text: str | None) -> tuple[int, int]:
-    """``"i/n"`` -> ``(i, n)``; ``None`` -> ``(0, 1)``; bad text exits with a message."""
+#: Environment variables ``--shard auto`` reads: Kubernetes sets the first in each pod of an
+#: Indexed Job; the second is yours to set to the Job's ``completions`` (or pass --shard-count).
+SHARD_INDEX_ENV: Final = "JOB_COMPLETION_INDEX"
+SHARD_COUNT_ENV: Final = "WONDER_SHARD_COUNT"
+
+
+def parse_shard(text: str | None, count: int | None = None) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)``; ``None`` -> ``(0, 1)``; ``"auto"`` -> the Indexed Job's index
+    and ``count`` (else ``$WONDER_SHARD_COUNT``).
+
+    :raises ValueError: with a message for the user, for text that is none of these.
+    """
     if text is None:
         return 0, 1
+    if text == "auto":
+        index_text = os.environ.get(SHARD_INDEX_ENV)
+        count_text = str(count) if count is not None else os.environ.get(SHARD_COUNT_ENV)
+        if index_text is None:
+            raise ValueError(
+                f"--shard auto needs ${SHARD_INDEX_ENV} (set in a Kubernetes Indexed Job)"
+            )
+        if count_text is None:
+            raise ValueError(f"--shard auto needs --shard-count N or ${SHARD_COUNT_ENV}")
+        text = f"{index_text}/{count_text}"
     try:
-        index, count = (int(part) for part in text.split("/"))
+        index, shards = (int(part) for part in text.split("/"))
     except ValueError:
-        raise SystemExit("--shard must look like i/n, e.g. 0/4") from None
-    if not (count >= 1 and 0 <= index < count):
-        raise SystemExit("--shard i/n needs 0 <= i < n")
-    return index, count
+        raise ValueError("--shard must look like i/n, e.g. 0/4, or be auto") from None
+    if not (shards >= 1 and 0 <= index < shards):
+        raise ValueError(f"--shard i/n needs 0 <= i < n (got {index}/{shards})")
+    return index, shards
+
+
+def add_bulk_arguments(parser: argparse.ArgumentParser, *, concurrency: int, what: str) -> None:
+    """The options every bulk file command shares (``--file``, ``--out``, ``--shard``, ...)."""
+    parser.add_argument("--file", required=True, help="rows.csv (header row) or rows.jsonl")
+    parser.add_argument("--concurrency", type=int, default=concurrency, help=f"{what} in flight")
+    parser.add_argument("--out", default=None, help="results file (default: FILE.results.jsonl)")
+    parser.add_argument(
+        "--shard",
+        default=None,
+        help="i/n: only rows whose reference_number hashes to i of n; auto: i from "
+        f"${SHARD_INDEX_ENV} (Kubernetes Indexed Job), n from --shard-count or ${SHARD_COUNT_ENV}",
+    )
+    parser.add_argument("--shard-count", type=int, default=None, help="n for --shard auto")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue --out: skip rows already finished there"
+    )
 
 
 def row_digest(row: dict[str, Any] | None) -> str:
@@ -175,7 +214,11 @@ async def run_file(args: argparse.Namespace, *, verb: str, start: Start) -> int:
     if not path.exists():  # noqa: ASYNC240 - one stat before the run starts
         print(f"wonder: no such file: {path}", file=sys.stderr)
         return 2
-    shard, shards = parse_shard(args.shard)
+    try:
+        shard, shards = parse_shard(args.shard, args.shard_count)
+    except ValueError as exc:
+        print(f"wonder: {exc}", file=sys.stderr)
+        return 2
     out_path = Path(args.out) if args.out else path.with_suffix(".results.jsonl")
     if not args.resume and out_path.exists() and out_path.stat().st_size:
         print(f"wonder: {out_path} exists; pass --resume to continue it", file=sys.stderr)

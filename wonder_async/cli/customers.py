@@ -9,7 +9,7 @@ from typing import Any
 
 from .._client import WonderClient
 from ._common import client, emit, run_async
-from ._files import Outcome, run_file
+from ._files import Outcome, add_bulk_arguments, run_file
 
 __all__ = ["register"]
 
@@ -30,13 +30,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
             "failed with a retryable error, and rows edited since they failed)."
         ),
     )
-    upsert.add_argument("--file", required=True, help="rows.csv or rows.jsonl")
-    upsert.add_argument("--concurrency", type=int, default=32, help="upserts in flight")
-    upsert.add_argument("--out", default=None, help="results file (default: FILE.results.jsonl)")
-    upsert.add_argument("--shard", default=None, help="i/n: only rows whose ref hashes to i")
-    upsert.add_argument(
-        "--resume", action="store_true", help="continue --out: skip rows already finished there"
-    )
+    add_bulk_arguments(upsert, concurrency=32, what="upserts")
     upsert.set_defaults(handler=run_async(_bulk_upsert))
     get = csub.add_parser("get", parents=[common], help="one customer by uuid or reference")
     get.add_argument("uuid", nargs="?", default=None)

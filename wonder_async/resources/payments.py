@@ -11,11 +11,13 @@ the API this relies on.
 
 from __future__ import annotations
 
+import inspect
 import uuid as uuidlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from .._bulk import ChargeResult, bulk_map, charge_uuid
 from .._converter import structure
 from .._errors import (
     APIConnectionError,
@@ -37,6 +39,39 @@ if TYPE_CHECKING:
 __all__ = ["Payments"]
 
 _ENTRY_TYPE: Final = "mit"  # merchant-initiated: the cardholder is not present
+
+Charges = Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
+
+
+def charge_arguments(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A bulk charge row as keyword arguments of ``create`` or ``create_with_order``, with its
+    ``payment_uuid`` filled in (the row's own, else :func:`charge_uuid`). Empty values are
+    dropped, as a CSV file leaves them.
+
+    :raises ValidationError: naming an unknown column, or the first field that breaks a rule.
+    """
+    fields = {k: v for k, v in row.items() if v is not None and v != ""}
+    with_order = "currency" in fields or "customer_uuid" in fields
+    method = Payments.create_with_order if with_order else Payments.create
+    allowed = [p for p in inspect.signature(method).parameters if p != "self"]
+    unknown = [k for k in fields if k not in allowed]
+    if unknown:
+        raise ValidationError(
+            unknown[0],
+            "unknown",
+            f"is not a field of a charge{' with a new order' if with_order else ''}",
+        )
+    if "payment_uuid" not in fields:
+        if "token" not in fields:
+            raise ValidationError("payment.payment_token.token", "required", "is required")
+        amount = amount_text("payment.payment_token.amount", fields.get("amount"), required=True)
+        if with_order or "reference_number" in fields:
+            key = fields.get("reference_number")
+            check_text("order.reference_number", key, required=True, max_length=255)
+        else:
+            key = "#" + str(order_key(fields.get("number"), None)["number"])
+        fields["payment_uuid"] = charge_uuid(str(key), str(amount), str(fields["token"]))
+    return fields
 
 
 def _check_payment_uuid(payment_uuid: str | None) -> str:
@@ -281,3 +316,42 @@ class Payments(_PaymentsRequests, AsyncResource):
         except BadRequestError as exc:
             raise declined_from(exc, chosen) from None
         return payment_from(data, chosen)
+
+    async def create_many(
+        self, charges: Charges, *, concurrency: int = 16
+    ) -> AsyncIterator[ChargeResult]:
+        """Charge many saved tokens, at most ``concurrency`` at a time, each at most once.
+
+        ``charges`` is any iterable (with ``wonder_async`` also any async iterable) of mappings,
+        read lazily. A row with ``currency`` or ``customer_uuid`` is a
+        :meth:`create_with_order` (its keys are that method's arguments); any other row is a
+        :meth:`create` of an existing order. Values may be strings, as read from a CSV file.
+
+        A row without ``payment_uuid`` gets :func:`~wonder_async.charge_uuid` of its order
+        reference, amount and token, so running the same rows again -- after a crash, on
+        another machine -- finds the earlier charges instead of charging twice. Give each row
+        its own ``payment_uuid`` if two rows may share order, amount and token.
+
+        Results come in completion order (``result.index`` is the row's position); a bad,
+        declined or failed row is a result with ``error`` set and the others go on.
+
+        :param concurrency: most charges in flight at once (1-1024).
+        :raises ValidationError: when ``concurrency`` is out of range.
+        """
+
+        async def one(index: int, row: Mapping[str, Any]) -> ChargeResult:
+            ref = row.get("reference_number")
+            chosen: str | None = None
+            try:
+                kwargs = charge_arguments(row)
+                chosen = kwargs["payment_uuid"]
+                if "currency" in kwargs or "customer_uuid" in kwargs:
+                    payment = await self.create_with_order(**kwargs)
+                else:
+                    payment = await self.create(**kwargs)
+            except WonderError as exc:
+                return ChargeResult(index, ref, chosen, error=exc)
+            return ChargeResult(index, ref, chosen, payment=payment)
+
+        async for result in bulk_map(charges, one, concurrency=concurrency):
+            yield result

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from wonder_async._bulk import CustomerTokens, TokenCheckResult
+from wonder_async._bulk import ChargeResult, CustomerTokens, TokenCheckResult
 from wonder_async._models import UpsertResult
 from wonder_async.resources.customers import Customers as _AsyncCustomers
 from wonder_async.resources.payment_tokens import PaymentTokens as _AsyncPaymentTokens
 from wonder_async.resources.payment_tokens import TokenRef
+from wonder_async.resources.payments import Payments as _AsyncPayments
 
 from ._base import SyncResource
 
-__all__ = ["ManualCustomers", "ManualPaymentTokens"]
+__all__ = ["ManualCustomers", "ManualPaymentTokens", "ManualPayments"]
 
 
 class ManualCustomers(SyncResource):
@@ -65,3 +66,18 @@ class ManualPaymentTokens(SyncResource):
 
     check_many.__doc__ = _AsyncPaymentTokens.check_many.__doc__
     export.__doc__ = _AsyncPaymentTokens.export.__doc__
+
+
+class ManualPayments(SyncResource):
+    """Bulk charges run the async implementation on the client's event loop."""
+
+    __slots__ = ()
+
+    def create_many(
+        self, charges: Iterable[Mapping[str, Any]], *, concurrency: int = 16
+    ) -> Iterator[ChargeResult]:
+        return self._client._iterate(
+            lambda wonder: wonder.payments.create_many(charges, concurrency=concurrency)
+        )
+
+    create_many.__doc__ = _AsyncPayments.create_many.__doc__

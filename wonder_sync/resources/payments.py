@@ -14,11 +14,12 @@ from wonder_async._models import Payment
 from wonder_async.resources.orders import order_fields, order_key
 from wonder_async.resources.payments import _PaymentsRequests, declined_from, payment_from
 from wonder_sync.resources._base import SyncResource
+from wonder_sync.resources._manual import ManualPayments as _ManualPayments
 
 __all__ = ["Payments"]
 
 
-class Payments(_PaymentsRequests, SyncResource):
+class Payments(_ManualPayments, _PaymentsRequests, SyncResource):
     """Charges of saved payment tokens (merchant-initiated), each made at most once."""
 
     __slots__ = ()
