@@ -490,7 +490,11 @@ class Order:
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     def transaction(self, uuid: str) -> Transaction | None:
-        """The transaction with this ``uuid``, or ``None``."""
+        """Find one of the order's transactions.
+
+        :param uuid: the transaction's ``uuid`` (for a charge by this SDK, its payment uuid).
+        :returns: the transaction with this ``uuid``, or ``None``.
+        """
         return next((t for t in self.transactions if t.uuid == uuid), None)
 
 

@@ -111,6 +111,7 @@ class WebhookVerifier:
         :param headers: the request headers, any mapping; names are matched in any case.
         :param uri: your endpoint's path plus ``?query`` as received (aiohttp
             ``request.raw_path``, Django ``request.get_full_path()``).
+        :returns: the verified event.
         :raises WebhookVerificationError: naming the check that failed: ``headers``,
             ``credential``, ``algorithm``, ``app_id``, ``freshness``, ``signature`` or ``body``.
         """
@@ -222,6 +223,7 @@ def verify_webhook(
     :param public_key: the Webhook Public Key as PEM, base64 of the PEM, or a file path.
     :param app_id: when given, the Credential's AppID must equal it.
     :param max_age: how far the Credential's time may be from now, into the past or future.
+    :returns: the verified event.
     :raises WebhookVerificationError: naming the check that failed.
     :raises ConfigurationError: when the key cannot be loaded.
     """

@@ -124,6 +124,11 @@ class WonderClient:
         """Return a client sharing this one's pool and key with other per-call settings.
 
         ``wonder.with_options(max_retries=0).customers.get(uuid)`` changes one call only.
+
+        :param timeout: total seconds a call may take; ``None`` keeps this client's.
+        :param attempt_timeout: seconds one attempt may take; ``None`` keeps this client's.
+        :param max_retries: retries after the first attempt; ``None`` keeps this client's.
+        :returns: a client for the new settings; it needs no closing of its own.
         """
         clone = object.__new__(type(self))
         clone._async = self._async.with_options(
@@ -135,6 +140,7 @@ class WonderClient:
     def echo(self, message: str = "Hello,Wonder!") -> str:
         """Call the side-effect-free echo endpoint: a self-test of key, app id and clock.
 
+        :param message: the text to send.
         :returns: the message as the gateway echoed it.
         :raises AuthenticationError: when the gateway rejects the signature.
         """

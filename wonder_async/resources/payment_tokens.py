@@ -161,9 +161,12 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         Not retried after an ambiguous failure, since a repeat could bind the card twice; the
         error then says how to reconcile.
 
+        :param customer_uuid: the customer's ``uuid`` from :meth:`Customers.upsert`.
         :param card: the card; validated (Luhn, expiry) before anything is sent.
         :param three_ds: where the cardholder returns after the 3-D Secure challenge.
         :param transaction_type: how the token will be charged, e.g. ``unscheduled_cof``.
+        :returns: the new token; look at its ``state`` (a declined card is ``failed``, not an
+            exception).
         :raises ValidationError: before sending, naming the field that breaks a rule.
         """
         request = self._create_request(customer_uuid, card, three_ds, transaction_type)
@@ -174,7 +177,10 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
     ) -> PaymentToken:
         """Return the token's current state (e.g. after the 3-D Secure redirect).
 
+        :param customer_uuid: the token owner's ``uuid``.
+        :param token: the token's ``token`` string.
         :param verify_uuid: the ``verify_uuid`` from :meth:`create`, sent when given.
+        :returns: the token with its current ``state``.
         :raises NotFoundError: when the token does not exist (or was deleted).
         """
         request = self._check_request(customer_uuid, token, verify_uuid)
@@ -190,9 +196,11 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
     ) -> PaymentToken:
         """Poll :meth:`check` until the token leaves ``pending``; return its final state.
 
+        :param customer_uuid: the token owner's ``uuid``.
         :param token: the token :meth:`create` returned.
         :param timeout: seconds to wait in all.
         :param interval: seconds between checks.
+        :returns: the token once its ``state`` is no longer ``pending``.
         :raises APITimeoutError: when the token is still pending after ``timeout``.
         """
         token_id = _required("token.token", token.token)
@@ -213,7 +221,10 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
     ) -> builtins.list[PaymentToken]:
         """Return the customer's payment tokens.
 
+        :param customer_uuid: the customer's ``uuid``.
         :param token_type: filter, e.g. ``CreditCard`` or a comma-separated list.
+        :returns: the tokens, in the gateway's order.
+        :raises ValidationError: for an unknown ``token_type``.
         """
         data = await self._client._execute(self._list_request(customer_uuid, token_type))
         return [structure(item, PaymentToken) for item in data.get("payment_tokens") or []]
@@ -221,6 +232,8 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
     async def delete(self, customer_uuid: str, token: str) -> None:
         """Delete the customer's payment token for good.
 
+        :param customer_uuid: the token owner's ``uuid``.
+        :param token: the token's ``token`` string.
         :raises NotFoundError: when the token does not exist.
         """
         await self._client._execute(self._delete_request(customer_uuid, token))
@@ -236,7 +249,9 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         failed check (e.g. a deleted token: ``NotFoundError``) is a result with ``error`` set.
         Retries and the 429 pause apply per token as for :meth:`check`.
 
+        :param tokens: ``(customer_uuid, token)`` pairs, read lazily.
         :param concurrency: most checks in flight at once (1-1024).
+        :returns: an iterator of one :class:`TokenCheckResult` per pair.
         :raises ValidationError: when ``concurrency`` is out of range.
         """
 
@@ -278,7 +293,12 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         export, pass the last result's ``resume_offset`` as ``start_offset`` and the uuids of
         the customers already handled at or after it as ``skip_customers``.
 
+        :param concurrency: most token lists in flight at once (1-1024).
         :param token_type: only tokens of this type (a comma-separated list), e.g. ``CreditCard``.
+        :param page_size: customers read per request (1-1000).
+        :param start_offset: the customer offset to start at (a result's ``resume_offset``).
+        :param skip_customers: uuids of customers already handled, not listed again.
+        :returns: an iterator of one :class:`CustomerTokens` per customer.
         :raises ValidationError: when an argument is out of range.
         """
         from .customers import Customers, _customers_page

@@ -13,7 +13,8 @@ checks, the envelope and the fault hook. The handlers live by concern in
 the browser dashboard at ``/`` in :mod:`._dashboard`.
 
 Unsigned control endpoints, for tests in any language: ``POST /__emulator/reset`` empties all
-data, fault rules and counters; ``GET /__emulator/stats`` returns :attr:`Emulator.stats`.
+data and counters and puts back the fault rules given at start (``--faults``), dropping rules
+added later; ``GET /__emulator/stats`` returns :attr:`Emulator.stats`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import struct
 import threading
 import time
 import uuid as uuidlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -151,6 +152,9 @@ class Emulator(OrdersMixin):
         self.skew = skew
         self.state = State(db)
         self.faults = parse_faults(faults) if isinstance(faults, str) else faults or FaultPlan()
+        # reset() puts these back: a suite that resets between tests keeps its --faults.
+        self._start_rules = {route: list(rules) for route, rules in self.faults.rules.items()}
+        self._start_scripts = {route: list(kinds) for route, kinds in self.faults.scripts.items()}
         self.requests: Counter[str] = Counter()
         self._keys: dict[str, rsa.RSAPublicKey] = {}
         #: The app's private key PEM, or ``None`` when only its public key was given.
@@ -205,9 +209,15 @@ class Emulator(OrdersMixin):
         self.state.save_app(app_id, _public_pem(key))
 
     def reset(self) -> None:
-        """Forget all customers, tokens and orders, fault rules and counters."""
+        """Forget all customers, tokens and orders, and counters; restore the start's faults.
+
+        Fault rules and scripts go back to those given to the constructor (``faults=``, or
+        ``wonder emulator --faults``); rules added since are dropped.
+        """
         self.state.reset()
         self.faults.clear()
+        self.faults.rules.update({k: list(v) for k, v in self._start_rules.items()})
+        self.faults.scripts.update({k: deque(v) for k, v in self._start_scripts.items()})
         self.faults.injected.clear()
         self.requests.clear()
         self.webhook_log.clear()

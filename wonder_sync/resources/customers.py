@@ -40,8 +40,14 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
         ``uuid``, so it is retried automatically after timeouts and resets.
 
         :param reference_number: your own unique id of the customer (at most 255 characters).
+        :param name: the customer's name (required).
+        :param phone: the phone number without the country code (required).
+        :param email: an email address.
+        :param dial_code: the phone's country code, e.g. ``+852``.
+        :param company_name: the customer's company.
         :param default_payment_method: one of ``Credit Card``, ``Alipay``, ``Wechat Pay``, ...
         :param default_payment_token: a token to make the customer's default.
+        :returns: the customer as the gateway stores it, with its ``uuid``.
         :raises ValidationError: before sending, naming the field that breaks a rule.
         """
         request = self._upsert_request(
@@ -61,6 +67,8 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
     def get(self, uuid: str) -> Customer:
         """Return the customer with Wonder's ``uuid``.
 
+        :param uuid: Wonder's id of the customer, from :meth:`upsert`.
+        :returns: the customer.
         :raises NotFoundError: when there is no such customer.
         """
         return _customer(self._client._execute(self._get_request(uuid)))
@@ -68,6 +76,8 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
     def get_by_reference(self, reference_number: str) -> Customer:
         """Return the customer with your ``reference_number``.
 
+        :param reference_number: your own id of the customer, as given to :meth:`upsert`.
+        :returns: the customer.
         :raises NotFoundError: when there is no such customer.
         """
         request = self._get_by_reference_request(reference_number)
@@ -76,6 +86,8 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
     def get_by_token(self, token: str) -> Customer:
         """Return the customer who owns the payment ``token``.
 
+        :param token: a payment token's ``token``.
+        :returns: the customer.
         :raises NotFoundError: when no customer has this token.
         """
         return _customer(self._client._execute(self._get_by_token_request(token)))
@@ -96,7 +108,17 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
 
         ``reference_number`` cannot change; upsert with the new one to create a customer.
 
+        :param uuid: Wonder's id of the customer.
+        :param name: a new name.
+        :param phone: a new phone number.
+        :param email: a new email address.
+        :param dial_code: a new country code of the phone.
+        :param company_name: a new company name.
+        :param default_payment_method: a new default payment method, e.g. ``Credit Card``.
+        :param default_payment_token: a token to make the customer's default.
+        :returns: the customer after the change.
         :raises ValidationError: when no field is given or a field breaks a rule.
+        :raises NotFoundError: when there is no such customer.
         """
         fields = CustomerFields(
             name=name,
@@ -118,7 +140,11 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
     ) -> Iterator[Customer]:
         """Iterate over all customers, fetching ``page_size`` (at most 1000) per request.
 
+        :param page_size: customers fetched per request (1-1000).
+        :param linked_source_type: only customers linked to this source type.
         :param filters: Query DSL filters, e.g. ``{"name": {"_contains": "Chan"}}``.
+        :returns: an iterator over the customers, fetching the next page as you go.
+        :raises ValidationError: when ``page_size`` or a filter is invalid.
         """
         self._check_page_size(page_size)
         offset = 0

@@ -48,10 +48,18 @@ class Orders(_OrdersRequests, SyncResource):
         Not retried after an ambiguous failure (a repeat could create a second order); the
         error then says to look the order up with :meth:`get` by ``reference_number``.
 
+        :param reference_number: your own unique id of the order (at most 255 characters).
         :param charge_fee: the amount as ``str`` or ``Decimal`` (never ``float``), e.g. "21.00".
         :param currency: ISO 4217 code, e.g. ``HKD``.
         :param customer_uuid: the customer's ``uuid`` from :meth:`Customers.upsert`.
         :param with_payment_link: also return ``payment_link`` for the customer to pay at.
+        :param tips: a tip on top of ``charge_fee``, as ``str`` or ``Decimal``.
+        :param note: a note on the order (at most 254 characters).
+        :param due_date: when the order is due, as the gateway's date string.
+        :param callback_url: where Wonder sends this order's webhooks.
+        :param redirect_url: where the payment page sends the customer afterwards.
+        :param line_items: the order's line items, as the gateway's dicts.
+        :returns: the new order, with ``payment_link`` when asked for.
         :raises ValidationError: before sending, naming the field that breaks a rule.
         """
         request = self._create_request(
@@ -82,6 +90,10 @@ class Orders(_OrdersRequests, SyncResource):
         ``reference_number``, or the ``transaction_uuid`` of one of its transactions (for a
         charge made by this SDK, its ``payment_uuid``).
 
+        :param number: Wonder's order number.
+        :param reference_number: your own id of the order.
+        :param transaction_uuid: the uuid of one of the order's transactions.
+        :returns: the order, with its transactions.
         :raises ValidationError: unless exactly one key is given.
         :raises NotFoundError: when there is no such order.
         """
@@ -99,6 +111,8 @@ class Orders(_OrdersRequests, SyncResource):
 
         :param customer_uuid: only this customer's orders.
         :param filters: Query DSL filters, e.g. ``{"correspondence_state": {"_eq": "paid"}}``.
+        :param page_size: orders fetched per request (1-1000).
+        :returns: an iterator over the orders, fetching the next page as you go.
         :raises ValidationError: for a ``page_size`` outside 1-1000.
         """
         offset = 0
@@ -124,6 +138,8 @@ class Orders(_OrdersRequests, SyncResource):
         Made safe to retry: after a failure that may have reached the gateway, the order is
         looked up, and the void is sent again only if it did not take effect.
 
+        :param number: Wonder's order number (give this or ``reference_number``).
+        :param reference_number: your own id of the order.
         :param transaction_uuid: the sale or authorisation to void (must have ``allow_void``);
             without it the order itself is voided, which the gateway allows only while unpaid.
         :returns: the order after the void.
@@ -150,6 +166,8 @@ class Orders(_OrdersRequests, SyncResource):
 
         :param transaction_uuid: the sale to refund.
         :param amount: ``str`` or ``Decimal`` above 0 with at most 2 places.
+        :param number: Wonder's order number (give this or ``reference_number``).
+        :param reference_number: your own id of the order.
         :returns: the :class:`Refund` with the new refund ``transaction`` and the ``order``.
         :raises ValidationError: before sending, naming the field that breaks a rule.
         :raises NotFoundError: there is no such order.

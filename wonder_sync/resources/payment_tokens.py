@@ -38,9 +38,12 @@ class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
         Not retried after an ambiguous failure, since a repeat could bind the card twice; the
         error then says how to reconcile.
 
+        :param customer_uuid: the customer's ``uuid`` from :meth:`Customers.upsert`.
         :param card: the card; validated (Luhn, expiry) before anything is sent.
         :param three_ds: where the cardholder returns after the 3-D Secure challenge.
         :param transaction_type: how the token will be charged, e.g. ``unscheduled_cof``.
+        :returns: the new token; look at its ``state`` (a declined card is ``failed``, not an
+            exception).
         :raises ValidationError: before sending, naming the field that breaks a rule.
         """
         request = self._create_request(customer_uuid, card, three_ds, transaction_type)
@@ -51,7 +54,10 @@ class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
     ) -> PaymentToken:
         """Return the token's current state (e.g. after the 3-D Secure redirect).
 
+        :param customer_uuid: the token owner's ``uuid``.
+        :param token: the token's ``token`` string.
         :param verify_uuid: the ``verify_uuid`` from :meth:`create`, sent when given.
+        :returns: the token with its current ``state``.
         :raises NotFoundError: when the token does not exist (or was deleted).
         """
         request = self._check_request(customer_uuid, token, verify_uuid)
@@ -67,9 +73,11 @@ class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
     ) -> PaymentToken:
         """Poll :meth:`check` until the token leaves ``pending``; return its final state.
 
+        :param customer_uuid: the token owner's ``uuid``.
         :param token: the token :meth:`create` returned.
         :param timeout: seconds to wait in all.
         :param interval: seconds between checks.
+        :returns: the token once its ``state`` is no longer ``pending``.
         :raises APITimeoutError: when the token is still pending after ``timeout``.
         """
         token_id = _required("token.token", token.token)
@@ -90,7 +98,10 @@ class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
     ) -> builtins.list[PaymentToken]:
         """Return the customer's payment tokens.
 
+        :param customer_uuid: the customer's ``uuid``.
         :param token_type: filter, e.g. ``CreditCard`` or a comma-separated list.
+        :returns: the tokens, in the gateway's order.
+        :raises ValidationError: for an unknown ``token_type``.
         """
         data = self._client._execute(self._list_request(customer_uuid, token_type))
         return [structure(item, PaymentToken) for item in data.get("payment_tokens") or []]
@@ -98,6 +109,8 @@ class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
     def delete(self, customer_uuid: str, token: str) -> None:
         """Delete the customer's payment token for good.
 
+        :param customer_uuid: the token owner's ``uuid``.
+        :param token: the token's ``token`` string.
         :raises NotFoundError: when the token does not exist.
         """
         self._client._execute(self._delete_request(customer_uuid, token))

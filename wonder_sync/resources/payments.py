@@ -43,6 +43,8 @@ class Payments(_ManualPayments, _PaymentsRequests, SyncResource):
 
         :param token: the customer's payment token (``PaymentToken.token``), bound and usable.
         :param amount: the amount as ``str`` or ``Decimal`` (never ``float``), e.g. ``"21.00"``.
+        :param reference_number: your own id of the order to pay (give this or ``number``).
+        :param number: Wonder's number of the order to pay.
         :param consume_mode: ``"sales"`` (charge) or ``"pre_authorize"`` (hold the amount).
         :param payment_uuid: your own id for this charge (at most 64 characters), e.g. derived
             from your invoice id: a second call with the same id, even from another process
@@ -88,9 +90,18 @@ class Payments(_ManualPayments, _PaymentsRequests, SyncResource):
         finds the order by ``reference_number``.
 
         :param reference_number: your unique reference of the new order.
+        :param token: the customer's payment token (``PaymentToken.token``), bound and usable.
         :param amount: the order's ``charge_fee`` and the amount charged.
         :param currency: ISO 4217 code, e.g. ``HKD``.
         :param customer_uuid: the customer who owns the token.
+        :param consume_mode: ``"sales"`` (charge) or ``"pre_authorize"`` (hold the amount).
+        :param payment_uuid: your own id for this charge, as for :meth:`create`.
+        :param tips: a tip on top of ``amount``, as ``str`` or ``Decimal``.
+        :param note: a note on the order (at most 254 characters).
+        :param due_date: when the order is due, as the gateway's date string.
+        :param callback_url: where Wonder sends this order's webhooks.
+        :param redirect_url: where the payment page sends the customer afterwards.
+        :param line_items: the order's line items, as the gateway's dicts.
         :returns: the :class:`Payment` with its ``transaction`` and the new ``order``.
         :raises ValidationError: before sending, naming the field that breaks a rule.
         :raises CardDeclinedError: the issuer or gateway declined the charge (never retried).
