@@ -99,6 +99,8 @@ class Telemetry:
         self._loaded = False
         self._tracing = False
         self._metering = False
+        # The API modules' globals holding the providers set in code, once checked publicly.
+        self._provider_globals: tuple[dict[str, Any], dict[str, Any]] | None = None
         self.tracer: Tracer | None = None
         self.duration: Histogram | None = None
         self.attempts: Counter | None = None
@@ -160,6 +162,12 @@ class Telemetry:
         tracing, metering = self._tracing, self._metering
         if tracing and metering:
             return True, True
+        g = self._provider_globals
+        if g is not None and g[0]["_TRACER_PROVIDER"] is None and g[1]["_METER_PROVIDER"] is None:
+            # Nothing was set since the last check: two dict look-ups instead of the API's
+            # getters (~2 us each, they consult os.environ). Provider environment variables
+            # are read by the first check, as the API reads them on first use.
+            return tracing, metering
         from opentelemetry import metrics, trace
 
         if not tracing:
@@ -172,6 +180,12 @@ class Telemetry:
             metering = self._metering = (
                 type(metrics.get_meter_provider()).__name__ != "_ProxyMeterProvider"
             )
+        if g is None:
+            import opentelemetry.metrics._internal as metrics_internal
+
+            trace_globals, metrics_globals = vars(trace), vars(metrics_internal)
+            if "_TRACER_PROVIDER" in trace_globals and "_METER_PROVIDER" in metrics_globals:
+                self._provider_globals = (trace_globals, metrics_globals)
         return tracing, metering
 
     def start_call(self, request: Request, base_url: str) -> Call | None:
