@@ -15,7 +15,7 @@ import os
 import ssl
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from functools import cached_property
 from types import TracebackType
 from typing import Any, Final, TypeVar
@@ -63,6 +63,116 @@ class _Options:
     retry: RetryPolicy
 
 
+_SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
+
+
+class _SignPool:
+    """Signing threads fed and drained in batches, so RSA uses every core while the loop does I/O.
+
+    Loop side: :meth:`sign` queues a job (no executor future, no thread wake-up) and the jobs
+    queued during one loop iteration go to the threads together, with at most one wake-up per
+    idle thread. Thread side: each thread signs one job at a time (so all threads sign in
+    parallel) and finished signatures go back to the loop in batches, one loop wake-up per
+    batch. Threads start on demand, up to ``threads``.
+    """
+
+    def __init__(self, signer: Signer, threads: int) -> None:
+        self.signer = signer
+        self.max_threads = threads
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)
+        # Guarded by _lock: jobs for the threads, threads waiting for work, finished jobs.
+        self._jobs: deque[_SignJob] = deque()
+        self._idle = 0
+        self._done: list[tuple[asyncio.Future[dict[str, str]], Any]] = []
+        self._wake_pending = False
+        self._closed = False
+        # Loop thread only: jobs of the current loop iteration, not yet handed over.
+        self._batch: list[_SignJob] = []
+
+    def sign(self, request: Request) -> asyncio.Future[dict[str, str]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, str]] = loop.create_future()
+        batch = self._batch
+        batch.append((future, request))
+        if len(batch) == 1:
+            loop.call_soon(self._hand_over)
+        return future
+
+    def _hand_over(self) -> None:
+        batch, self._batch = self._batch, []
+        with self._lock:
+            if self._closed:
+                error = ConfigurationError("this WonderClient is closed; create a new one")
+                for future, _ in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                return
+            self._jobs.extend(batch)
+            waiting = len(self._jobs)
+            wake = min(self._idle, waiting)
+            if wake:
+                self._work.notify(wake)
+            start = min(waiting - wake, self.max_threads - len(self._threads))
+        for _ in range(max(start, 0)):
+            thread = threading.Thread(
+                target=self._run, name=f"wonder-sign-{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
+
+    def _run(self) -> None:
+        jobs = self._jobs
+        sign = self.signer.sign
+        while True:
+            with self._lock:
+                while not jobs:
+                    if self._closed:
+                        return
+                    self._idle += 1
+                    try:
+                        self._work.wait()
+                    finally:
+                        self._idle -= 1
+                future, r = jobs.popleft()
+            outcome: Any
+            try:
+                outcome = sign(r.method, r.uri, r.body)
+            except BaseException as exc:  # handed to the awaiting task, like run_in_executor
+                outcome = exc
+            with self._lock:
+                self._done.append((future, outcome))
+                if self._wake_pending:
+                    continue
+                self._wake_pending = True
+            loop = future.get_loop()
+            with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
+                loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            done, self._done = self._done, []
+            self._wake_pending = False
+        for future, outcome in done:
+            if future.done():  # the waiting call was cancelled
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def close(self) -> None:
+        """Let the threads finish what was handed over, then end them; idempotent."""
+        with self._lock:
+            self._closed = True
+            self._work.notify_all()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join()
+        self._threads = []
+
+
 class _Shared:
     """What every ``with_options`` copy of a client shares: pool, key, rate-limit pause."""
 
@@ -72,60 +182,20 @@ class _Shared:
         self.sign_threads = sign_threads
         self.inflight = 0
         self.paused_until = 0.0
-        self._pool: ThreadPoolExecutor | None = None
-        self._signed: list[tuple[asyncio.Future[dict[str, str]], Any]] = []
-        self._signed_lock = threading.Lock()
-        self._wake_pending = False
-
-    def pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.sign_threads, thread_name_prefix="wonder-sign")
-        return self._pool
+        self._pool: _SignPool | None = None
 
     def sign_in_pool(self, request: Request) -> asyncio.Future[dict[str, str]]:
-        """Sign on a worker thread. Finished signatures go back to the loop in batches: one
-        wake-up of the loop per batch instead of one per request (``run_in_executor``)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dict[str, str]] = loop.create_future()
-        self.pool().submit(self._sign_job, loop, future, request)
-        return future
-
-    def _sign_job(
-        self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[dict[str, str]], r: Request
-    ) -> None:
-        outcome: Any
-        try:
-            outcome = self.signer.sign(r.method, r.uri, r.body)
-        except BaseException as exc:  # handed to the awaiting task, like run_in_executor
-            outcome = exc
-        with self._signed_lock:
-            self._signed.append((future, outcome))
-            if self._wake_pending:
-                return
-            self._wake_pending = True
-        with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
-            loop.call_soon_threadsafe(self._deliver_signed)
-
-    def _deliver_signed(self) -> None:
-        with self._signed_lock:
-            signed, self._signed = self._signed, []
-            self._wake_pending = False
-        for future, outcome in signed:
-            if future.done():  # the waiting call was cancelled
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+        """Sign on a signing thread; the future completes on the loop."""
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = _SignPool(self.signer, self.sign_threads)
+        return pool.sign(request)
 
     def after_fork(self) -> None:
         """In a forked child: drop the parent's pool and threads (unusable here), start clean."""
         _ABANDONED.append((self.transport, self._pool))
         self.transport = self.transport.fresh()
         self._pool = None
-        self._signed = []
-        self._signed_lock = threading.Lock()
-        self._wake_pending = False
         self.inflight = 0
         self.paused_until = 0.0
 
@@ -133,7 +203,7 @@ class _Shared:
         await self.transport.close()
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True)
+            pool.close()
 
 
 # A forked child keeps the parent's loop-bound objects referenced so their finalizers (which

@@ -7,12 +7,12 @@ cannot read becomes an :class:`APIConnectionError` naming the model, never a cat
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
 from ._errors import APIConnectionError
 from ._models import CreditCard, Customer, Order, PaymentData, PaymentToken, Transaction
@@ -27,20 +27,48 @@ converter = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
 
 
 def _lenient_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
-    known = frozenset(a.name for a in attrs.fields(cls) if a.name != "extra")
-    base = make_dict_structure_fn(cls, converter, extra=override(omit=True))
+    """One pass over the response object: known fields through their hook (text fields
+    inline), ``None`` values skipped (the model's default stands), unknown keys to ``extra``."""
+    fields = [a for a in attrs.fields(attrs.resolve_types(cls)) if a.name != "extra"]
+    types = {a.name: _without_none(a.type) for a in fields}
+    text = frozenset(name for name, t in types.items() if t is str)
+    hooks = {
+        name: _as_bool if t is bool else converter.get_structure_hook(t)
+        for name, t in types.items()
+        if t is not str
+    }
 
     def structure_model(value: Any, _cls: type[Any]) -> Any:
         if not isinstance(value, dict):
             raise TypeError(f"expected an object for {cls.__name__}")
-        obj = base({k: v for k, v in value.items() if k in known and v is not None}, cls)
-        unknown = {k: v for k, v in value.items() if k not in known}
-        if unknown:
-            # extra is an ordinary dict field; filling it in place keeps the model frozen to users.
-            obj.extra.update(unknown)
-        return obj
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] | None = None
+        for k, v in value.items():
+            if k in text:
+                if v is not None:
+                    # Lenient: numbers the gateway sends where strings are documented.
+                    kwargs[k] = v if type(v) is str else str(v)
+            elif k in hooks:
+                if v is not None:
+                    kwargs[k] = hooks[k](v, types[k])
+            elif extra is None:
+                extra = {k: v}
+            else:
+                extra[k] = v
+        if extra is not None:
+            kwargs["extra"] = extra
+        return cls(**kwargs)
 
     return structure_model
+
+
+def _without_none(t: Any) -> Any:
+    """``X | None`` -> ``X``: ``None`` values never reach a field's hook."""
+    args = typing.get_args(t)
+    if type(None) in args:
+        rest = tuple(a for a in args if a is not type(None))
+        return rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
+    return t
 
 
 def _as_str(value: Any, _type: Any) -> str | None:
@@ -66,8 +94,8 @@ def _as_bool(value: Any, _type: Any) -> bool | None:
 converter.register_structure_hook_func(lambda t: t in (str, str | None), _as_str)
 converter.register_structure_hook_func(lambda t: t in (bool, bool | None), _as_bool)
 
-# Inner models first: the generated functions of the outer ones look their hooks up once.
-for _model in (CreditCard, PaymentData, Transaction, Customer, Order):
+# Inner models first: the outer ones look their fields' hooks up once, when they are built.
+for _model in (CreditCard, PaymentData, Transaction):
     converter.register_structure_hook(_model, _lenient_factory(_model))
 
 _token_hook = _lenient_factory(PaymentToken)
@@ -81,6 +109,8 @@ def _structure_token(value: Any, cls: type[Any]) -> PaymentToken:
 
 
 converter.register_structure_hook(PaymentToken, _structure_token)
+for _outer in (Customer, Order):
+    converter.register_structure_hook(_outer, _lenient_factory(_outer))
 
 
 def structure(value: Any, cls: type[T]) -> T:

@@ -23,6 +23,7 @@ __all__ = ["Response", "Transport"]
 Response = tuple[int, bytes, CIMultiDictProxy[str]]
 
 _USER_AGENT: Final = "wonder-gateway-python/0.1.0"
+_CACHE_SIZE: Final = 256
 
 
 class Transport:
@@ -51,6 +52,9 @@ class Transport:
             warnings.warn(msg, RuntimeWarning, stacklevel=3)
             logging.getLogger("wonder").warning(msg)
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
+        # Per-call objects built once: URLs by path (bounded) and timeouts by value.
+        self._urls: dict[str, URL] = {}
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -97,13 +101,25 @@ class Transport:
         :raises APIConnectionError: ``sent=False`` when the connection was never made.
         :raises APITimeoutError: when ``timeout`` (or the connect timeout) expires.
         """
-        if self._closed:
-            raise ConfigurationError("this WonderClient is closed; create a new one")
-        session = self._get_session()
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout, sock_connect=min(self._connect_timeout, timeout)
-        )
-        url = URL(self.base_url + uri, encoded=True)
+        session = self._session
+        if session is None or self._closed or asyncio.get_running_loop() is not self._loop:
+            if self._closed:
+                raise ConfigurationError("this WonderClient is closed; create a new one")
+            session = self._get_session()
+        client_timeout = self._timeouts.get(timeout)
+        if client_timeout is None:
+            client_timeout = aiohttp.ClientTimeout(
+                total=timeout, sock_connect=min(self._connect_timeout, timeout)
+            )
+            if len(self._timeouts) >= _CACHE_SIZE:  # short deadlines give a new value per call
+                self._timeouts.clear()
+            self._timeouts[timeout] = client_timeout
+        url = self._urls.get(uri)
+        if url is None:
+            url = URL(self.base_url + uri, encoded=True)
+            if len(self._urls) >= _CACHE_SIZE:  # paths with ids vary: keep the newest only
+                self._urls.clear()
+            self._urls[uri] = url
         try:
             async with session.request(
                 method, url, data=body or None, headers=headers, timeout=client_timeout

@@ -98,3 +98,56 @@ def test_api_without_sdk_imports_only_the_api_and_only_on_first_call() -> None:
     assert isinstance(after_calls, list)
     assert "opentelemetry.trace" in after_calls
     assert not [m for m in after_calls if m.startswith("opentelemetry.sdk")]
+
+
+LATE_SETUP = """
+import asyncio, json
+
+from wonder_async import WonderClient
+from wonder_async.testing import Emulator
+
+
+async def main() -> dict[str, list[str]]:
+    async with Emulator() as emu:
+        async with WonderClient(
+            app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+        ) as wonder:
+            await wonder.echo()  # nothing configured yet: not observed
+            from opentelemetry import metrics, trace
+            from opentelemetry.sdk.metrics import MeterProvider
+            from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+            from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+                InMemorySpanExporter,
+            )
+
+            exporter = InMemorySpanExporter()
+            provider = TracerProvider()
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            trace.set_tracer_provider(provider)
+            await wonder.echo("traced")
+            spans = [s.name for s in exporter.get_finished_spans()]
+            reader = InMemoryMetricReader()
+            metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+            await wonder.echo("metered")
+            data = reader.get_metrics_data()
+            names = sorted(
+                m.name
+                for rm in data.resource_metrics
+                for sm in rm.scope_metrics
+                for m in sm.metrics
+            )
+            return {"spans": spans, "metrics": names}
+
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def test_providers_set_after_the_first_calls_are_used_from_the_next_call_on() -> None:
+    """An application may configure OpenTelemetry late: later calls are traced and metered."""
+    pytest.importorskip("opentelemetry.sdk")
+    result = _run(LATE_SETUP)
+    assert result["spans"] == ["wonder echo"]
+    assert "wonder.client.call.duration" in result["metrics"]

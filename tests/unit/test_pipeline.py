@@ -287,3 +287,46 @@ async def test_cancellation_leaves_the_pool_healthy(key_pair: KeyPair) -> None:
             results = await asyncio.gather(*(wonder.customers.get("fast") for _ in range(20)))
             assert {c.uuid for c in results} == {"c-1"}
             assert wonder._shared.inflight == 0
+
+
+def _signing_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("wonder-sign")]
+
+
+@pytest.mark.anyio
+async def test_concurrent_calls_are_each_signed_and_close_ends_the_signing_threads(
+    server: tuple[Scripted, str], key_pair: KeyPair
+) -> None:
+    """Many calls at once (signed on worker threads) each carry their own valid signature;
+    closing the client (with signatures still queued) answers every call and ends the threads."""
+    import asyncio
+
+    scripted, url = server
+    assert _signing_threads() == []
+    wonder = _client(key_pair, url, sign_threads=2)
+    results = await asyncio.gather(
+        *(
+            wonder.customers.upsert(reference_number=f"r-{i}", name="N", phone="1")
+            for i in range(40)
+        )
+    )
+    assert [c.uuid for c in results] == ["c-1"] * 40
+    assert len(scripted.seen) == 40
+    assert all(seen["verified"] for seen in scripted.seen)
+    assert len({seen["headers"]["Nonce"] for seen in scripted.seen}) == 40
+    assert sorted(json.loads(s["body"])["customer"]["reference_number"] for s in scripted.seen) == (
+        sorted(f"r-{i}" for i in range(40))
+    )
+    assert 1 <= len(_signing_threads()) <= 2
+    # Calls still waiting for a signature when the client closes fail clearly, never hang.
+    pending = [
+        asyncio.ensure_future(wonder.customers.upsert(reference_number="late", name="N", phone="1"))
+        for _ in range(8)
+    ]
+    await asyncio.sleep(0)
+    await wonder.close()
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    assert all(str(o).startswith("this WonderClient is closed;") for o in outcomes), outcomes
+    assert _signing_threads() == []
