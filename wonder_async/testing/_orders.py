@@ -452,7 +452,11 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             "allow_refund": False,
             "original_transaction_uuid": original["uuid"],
             "created_at": _now(),
-            "payment_data": {**original["payment_data"], "auth_code": _digits(6)},
+            "payment_data": {
+                **original["payment_data"],
+                "auth_code": _digits(6),
+                "rrn": _digits(12),
+            },
         }
         order["transactions"].append(refund)
         return {"order": self._commit(order, "order.refunded")}, 200
