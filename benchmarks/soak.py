@@ -1,10 +1,13 @@
-"""Fault soak: many upserts and card bindings against the emulator injecting faults.
+"""Fault soak: many upserts, card bindings and charges against the emulator injecting faults.
 
 Prints calls, faults injected by kind, retries, successes, duplicates and deadline overruns.
 Every upsert must end with the right customer, no reference_number may map to two uuids, no
-call may outlast its deadline, and no binding attempt may leave two tokens.
+call may outlast its deadline, no binding attempt may leave two tokens, and every charge must
+end in the gateway's ledger exactly as the SDK reported it: charged once when it returned a
+Payment, not at all when it raised; never twice. Half the charges carry the caller's own
+``payment_uuid``, half let the SDK make one.
 
-    python benchmarks/soak.py                       # 5,000 upserts + 500 bindings, 20% faults
+    python benchmarks/soak.py                       # 5,000 upserts, 500 bindings, 500 charges
     python benchmarks/soak.py --upserts 1000 --faults '*:503=0.3,reset_after=0.1' --json
 
 Card binding is not idempotent, so the SDK does not repeat it after an ambiguous failure; this
@@ -16,14 +19,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import sys
 import time
 from collections import Counter
 from typing import Any
 
-from wonder_async import Card, ThreeDS, WonderClient, WonderError
+from wonder_async import (
+    Card,
+    NotFoundError,
+    OutcomeUnknownError,
+    ThreeDS,
+    WonderClient,
+    WonderError,
+)
 from wonder_async.testing import Emulator, parse_faults
 
 DEFAULT_FAULTS = (
@@ -67,7 +76,7 @@ async def _bindings(
     wonder: WonderClient, count: int, concurrency: int, stats: Counter[str]
 ) -> list[str]:
     sem = asyncio.Semaphore(concurrency)
-    year = dt.datetime.now(dt.timezone.utc).year + 2
+    year = time.gmtime().tm_year + 2
     card = Card(number="4242424242424242", exp_month=12, exp_year=year, holder_name="SOAK")
     three_ds = ThreeDS("https://shop.example/ok", "https://shop.example/fail")
     uuids: list[str] = []
@@ -96,12 +105,97 @@ async def _bindings(
     return uuids
 
 
+async def _order_for(wonder: WonderClient, ref: str, customer_uuid: str) -> None:
+    """Create the order; order creation is not repeated blindly, so reconcile by looking up."""
+    for _attempt in range(10):
+        try:
+            await wonder.orders.create(
+                reference_number=ref,
+                charge_fee="10.00",
+                currency="HKD",
+                customer_uuid=customer_uuid,
+            )
+            return
+        except WonderError:
+            try:
+                await wonder.orders.get(reference_number=ref)
+                return
+            except NotFoundError:
+                continue
+            except WonderError:
+                continue
+    raise RuntimeError(f"could not create order {ref}")
+
+
+async def _charges(
+    wonder: WonderClient,
+    count: int,
+    concurrency: int,
+    customer_uuids: list[str],
+    stats: Counter[str],
+) -> dict[str, str]:
+    """Charge one order per call; return each order reference's outcome as the SDK told it."""
+    sem = asyncio.Semaphore(concurrency)
+    outcomes: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    for uuid in customer_uuids[: min(count, len(customer_uuids))]:
+        listed = await wonder.payment_tokens.list(uuid)
+        if listed and listed[0].token:
+            tokens[uuid] = listed[0].token
+    owners = list(tokens)
+
+    async def one(i: int) -> None:
+        ref = f"soak-order-{i}"
+        customer_uuid = owners[i % len(owners)]
+        async with sem:
+            await _order_for(wonder, ref, customer_uuid)
+            try:
+                payment = await wonder.payments.create(
+                    reference_number=ref,
+                    token=tokens[customer_uuid],
+                    amount="10.00",
+                    payment_uuid=f"soak-charge-{i}" if i % 2 else None,
+                )
+            except OutcomeUnknownError:
+                stats["charges outcome unknown"] += 1
+                outcomes[ref] = "unknown"
+                return
+            except WonderError as exc:
+                stats[f"charges failed: {type(exc).__name__}"] += 1
+                outcomes[ref] = "failed"
+                return
+            stats["charges ok"] += 1
+            if payment.recovered:
+                stats["charges recovered by look-up"] += 1
+            outcomes[ref] = "charged"
+
+    if owners:
+        await asyncio.gather(*(one(i) for i in range(count)))
+    return outcomes
+
+
+async def _ledger(wonder: WonderClient, outcomes: dict[str, str]) -> Counter[str]:
+    """Compare what the SDK reported with the gateway's ledger (faults off by now)."""
+    verdict: Counter[str] = Counter()
+    for ref, told in outcomes.items():
+        order = await wonder.orders.get(reference_number=ref)
+        charged = sum(1 for t in order.transactions if t.type == "Sales" and t.success)
+        if charged > 1:
+            verdict["orders charged twice"] += 1
+        if told == "charged" and charged == 0:
+            verdict["charges reported ok but not in the ledger"] += 1
+        if told == "failed" and charged:
+            verdict["charges reported failed that went through"] += 1
+    return verdict
+
+
 async def run_soak(
     *,
     upserts: int,
     bindings: int,
     concurrency: int,
     faults: str,
+    charges: int = 0,
     seed: int,
     timeout: float = TIMEOUT,
     max_retries: int = 8,
@@ -122,8 +216,10 @@ async def run_soak(
             started = time.monotonic()
             seen = await _upserts(wonder, upserts, concurrency, stats, timeout)
             customer_uuids = await _bindings(wonder, bindings, concurrency, stats)
+            outcomes = await _charges(wonder, charges, concurrency, customer_uuids, stats)
             elapsed = time.monotonic() - started
-        emu.faults.clear()
+            emu.faults.clear()
+            ledger = await _ledger(wonder, outcomes)
         truth = dict(emu.state.by_ref)
         tokens_per_customer = Counter(t["customer_uuid"] for t in emu.state.tokens.values())
         requests = sum(emu.stats["requests"].values())
@@ -144,6 +240,14 @@ async def run_soak(
         "upserts answered with a uuid the gateway does not hold": wrong_uuid,
         "customers with two tokens": double_tokens,
         "customers with no token": missing_tokens,
+        "charge calls": charges,
+        "orders charged twice": ledger["orders charged twice"],
+        "charges reported ok but not in the ledger": ledger[
+            "charges reported ok but not in the ledger"
+        ],
+        "charges reported failed that went through": ledger[
+            "charges reported failed that went through"
+        ],
         "deadline overruns": stats["deadline overruns"],
         "seconds": round(elapsed, 2),
     }
@@ -153,6 +257,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upserts", type=int, default=5000)
     parser.add_argument("--bindings", type=int, default=500)
+    parser.add_argument("--charges", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--faults", default=DEFAULT_FAULTS, help="emulator fault spec")
     parser.add_argument("--seed", type=int, default=1)
@@ -164,6 +269,7 @@ def main() -> int:
         run_soak(
             upserts=args.upserts,
             bindings=args.bindings,
+            charges=args.charges,
             concurrency=args.concurrency,
             faults=args.faults,
             seed=args.seed,
@@ -181,6 +287,9 @@ def main() -> int:
         figures["references with two uuids"]
         + figures["upserts answered with a uuid the gateway does not hold"]
         + figures["customers with two tokens"]
+        + figures["orders charged twice"]
+        + figures["charges reported ok but not in the ledger"]
+        + figures["charges reported failed that went through"]
         + figures["deadline overruns"]
         + figures.get("wrong customer", 0)
     )

@@ -1,4 +1,4 @@
-"""``wonder demo``: the whole customer -> card -> 3-D Secure -> order flow, narrated.
+"""``wonder demo``: customer -> card -> 3-D Secure -> order -> charge -> refund, narrated.
 
 Runs against the embedded emulator, so it needs no credentials and no network; every request
 is signed and verified exactly as against the real gateway.
@@ -6,12 +6,12 @@ is signed and verified exactly as against the real gateway.
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 
 import aiohttp
 
 from ._client import WonderClient
-from ._errors import NotFoundError
+from ._errors import CardDeclinedError, NotFoundError
 from ._models import Card, ThreeDS
 from .testing import Emulator
 
@@ -81,7 +81,7 @@ async def run_demo() -> int:
             _show("by reference", f"{by_ref.uuid}")
 
             _step(5, "Bind a card; the issuer asks for 3-D Secure")
-            year = dt.datetime.now(dt.timezone.utc).year + 3
+            year = time.gmtime().tm_year + 3
             card = Card(
                 number="4000 0000 0000 3220", exp_month=12, exp_year=year, holder_name="TAI MAN"
             )
@@ -127,7 +127,59 @@ async def run_demo() -> int:
             _show("state", f"{order.state} / {order.correspondence_state}")
             _show("payment link", order.payment_link)
 
-            _step(10, "Delete the token")
+            _step(10, "Charge the saved card for the order, exactly once")
+            payment = await wonder.payments.create(
+                reference_number="demo-order-1",
+                token=token_id,
+                amount="21.00",
+                payment_uuid="demo-invoice-1-charge",  # yours: a rerun never charges twice
+            )
+            tx = payment.transaction
+            _show("transaction", f"{tx.uuid} {tx.type} {tx.amount} success={tx.success}")
+            _show("card", f"{tx.card_first_6}...{tx.card_last_4}")
+            _show("order", f"{payment.order.state} / {payment.order.correspondence_state}")
+            again = await wonder.payments.create(
+                reference_number="demo-order-1",
+                token=token_id,
+                amount="21.00",
+                payment_uuid="demo-invoice-1-charge",
+            )
+            _show("same id again", f"recovered={again.recovered}, no second charge")
+
+            _step(11, "Refund part of the charge")
+            refund = await wonder.orders.refund(
+                reference_number="demo-order-1",
+                transaction_uuid=payment.payment_uuid,
+                amount="5.00",
+            )
+            order = refund.order
+            _show("refund", refund.transaction.amount if refund.transaction else "?")
+            _show("order", f"{order.state} / {order.correspondence_state}")
+            _show("paid / refunded", f"{order.paid_total} / {order.refunded_total}")
+
+            _step(12, "A card that binds but is declined when charged")
+            declining = await wonder.payment_tokens.create(
+                customer.uuid,
+                card=Card(
+                    number="4000000000009995", exp_month=12, exp_year=year, holder_name="TAI MAN"
+                ),
+                three_ds=ThreeDS(
+                    success_return_url="https://shop.example/3ds/success",
+                    fail_return_url="https://shop.example/3ds/failed",
+                ),
+            )
+            try:
+                await wonder.payments.create_with_order(
+                    reference_number="demo-order-2",
+                    customer_uuid=customer.uuid,
+                    token=str(declining.token),
+                    amount="9.90",
+                    currency="HKD",
+                )
+            except CardDeclinedError as exc:
+                _show("CardDeclinedError", f"{exc.code}: {exc.message}")
+
+            _step(13, "Delete the token")
             await wonder.payment_tokens.delete(customer.uuid, token_id)
             left = await wonder.payment_tokens.list(customer.uuid)
             _show("tokens left", len(left))

@@ -31,7 +31,8 @@ CHECKED_COMMANDS = {
 _FENCE = re.compile(
     r"^(?P<indent> *)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```$", re.M | re.S
 )
-_INCLUDE = re.compile(r'^--8<-- "examples/(?P<name>[\w.-]+)"$')
+# An include is a whole file or one section of it (``"examples/NAME.py:section"``).
+_INCLUDE = re.compile(r'^--8<-- "examples/(?P<name>[\w.-]+)(?::[\w-]+)?"$')
 
 
 def _blocks(page: Path) -> list[tuple[str, str]]:

@@ -69,6 +69,17 @@ SCRIPTS: dict[str, list[str]] = {
         r"invalid: order.charge_fee type",
         r"caught as WonderError: NotFoundError",
     ],
+    "payments.py": [
+        r"charged 21.00 Sales card 424242 \.\.\. 4242",
+        r"order paid paid 21.00",
+        r"second call recovered the first charge: True",
+        r"refunded 5.00; order is now partial_paid",
+        r"direct payment invoice-1002 paid",
+        r"invoice-1003: declined \(E\d+: Insufficient funds\)",
+        r"invoice-1001 partial_paid \['Sales:21.00:ok', 'Refund:5.00:ok'\]",
+        r"invoice-1002 paid \['Sales:9.90:ok'\]",
+        r"invoice-1003 unpaid \['Sales:15.00:failed'\]",
+    ],
     "webhooks_aiohttp.py": [
         r"verified webhook: order.created o-1 unpaid",
         r"verified webhook: order.paid o-1 paid",
