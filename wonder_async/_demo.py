@@ -138,13 +138,13 @@ async def run_demo() -> int:
             _show("transaction", f"{tx.uuid} {tx.type} {tx.amount} success={tx.success}")
             _show("card", f"{tx.card_first_6}...{tx.card_last_4}")
             _show("order", f"{payment.order.state} / {payment.order.correspondence_state}")
-            again = await wonder.payments.create(
+            repeat = await wonder.payments.create(
                 reference_number="demo-order-1",
                 token=token_id,
                 amount="21.00",
                 payment_uuid="demo-invoice-1-charge",
             )
-            _show("same id again", f"recovered={again.recovered}, no second charge")
+            _show("same id again", f"recovered={repeat.recovered}, no second charge")
 
             _step(11, "Refund part of the charge")
             refund = await wonder.orders.refund(
