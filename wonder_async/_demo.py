@@ -179,8 +179,9 @@ async def run_demo() -> int:
             except CardDeclinedError as exc:
                 _show("CardDeclinedError", f"{exc.code}: {exc.message}")
 
-            _step(13, "Delete the token")
+            _step(13, "Delete the tokens")
             await wonder.payment_tokens.delete(customer.uuid, token_id)
+            await wonder.payment_tokens.delete(customer.uuid, str(declining.token))
             left = await wonder.payment_tokens.list(customer.uuid)
             _show("tokens left", len(left))
             try:

@@ -102,6 +102,10 @@ def test_demo_walks_the_whole_flow() -> None:
     assert "4000000000003220" not in out
     assert "payment link" in out
     assert "tokens left            0" in out
+    assert "order                  completed / paid" in out  # charged the saved card
+    assert "recovered=True, no second charge" in out
+    assert "in_completed / partial_paid" in out  # after the partial refund
+    assert "CardDeclinedError      E300051: Insufficient funds" in out
     assert "dashboard at http://127.0.0.1:8080/" in out  # where to watch it next time
 
 
