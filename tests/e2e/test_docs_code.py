@@ -1,13 +1,15 @@
 """No code in the docs that was never run.
 
 Every fenced block in README.md and docs/ is one of: a ``--8<--`` include of a file in
-examples/ (which tests/e2e/test_examples.py runs), a command this suite or CI runs, the
-README's example (run here), or the output of the example just above it, checked line by line
-against what that example is asserted to print.
+examples/ (which tests/e2e/test_examples.py runs), a ``pycon`` session (``>>>`` prompts and
+the output they print, run here with doctest, one namespace per page), a command this suite
+or CI runs, the README's example (run here), or the output of the example just above it,
+checked line by line against what that example is asserted to print.
 """
 
 from __future__ import annotations
 
+import doctest
 import re
 import subprocess
 import sys
@@ -68,16 +70,32 @@ def test_every_code_block_is_run(page: Path) -> None:
                 assert any(re.search(pattern, line) for line in lines), (
                     f"{where}: {previous_include} prints {pattern!r}; the page does not show it"
                 )
-        elif lang == "bash" and body in CHECKED_COMMANDS:
-            pass
+        elif lang == "pycon" or (lang == "bash" and body in CHECKED_COMMANDS):
+            pass  # sessions: test_pycon_sessions_run; commands: see CHECKED_COMMANDS
         elif page.name == "README.md" and lang == "python":
             pass  # run by test_readme_example_runs_as_written
         else:
             pytest.fail(
                 f"{where}: code that no test runs. Put it in examples/ (run by "
-                f"tests/e2e/test_examples.py) and include it with --8<--, or show it inline."
+                f"tests/e2e/test_examples.py) and include it with --8<--, write it as a "
+                f"pycon session (run by doctest), or show it inline."
             )
         previous_include = None
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pycon_sessions_run(page: Path) -> None:
+    """Each ``pycon`` block runs under doctest and prints what the page shows."""
+    sessions = [body for lang, body in _blocks(page) if lang == "pycon"]
+    if not sessions:
+        return
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    namespace: dict[str, object] = {"__name__": "__docs__"}
+    for number, session in enumerate(sessions, 1):
+        test = parser.get_doctest(session, namespace, f"{page.name}#{number}", str(page), 0)
+        runner.run(test, clear_globs=False)
+    assert runner.summarize(verbose=False).failed == 0, f"{page}: a pycon session failed"
 
 
 def test_readme_example_runs_as_written(tmp_path: Path) -> None:
