@@ -61,6 +61,11 @@ def charge_uuid(reference_number: str, amount: str, token: str) -> str:
     the gateway's two-place text (``"21"``, ``"21.0"`` and ``"21.00"`` all give ``"21.00"``)
     and ``reference_number`` is the order's reference (or, for a row naming the order by
     Wonder's ``number`` only, ``"#"`` + that number).
+
+    :param reference_number: the order's reference, or ``"#"`` + Wonder's order number.
+    :param amount: the amount as the gateway's two-place text, e.g. ``"21.00"``.
+    :param token: the payment token charged.
+    :returns: the payment uuid, a UUID string.
     """
     return str(uuidlib.uuid5(CHARGE_NAMESPACE, f"{reference_number}|{amount}|{token}"))
 

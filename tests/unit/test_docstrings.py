@@ -97,7 +97,8 @@ def test_the_walk_covers_the_api() -> None:
 @pytest.mark.parametrize("where", sorted(PUBLIC))
 def test_public_name_is_documented(where: str) -> None:
     """What it does, each parameter and what it returns are written down."""
-    assert _problems(where, PUBLIC[where]) == []
+    problems = _problems(where, PUBLIC[where])
+    assert not problems, "\n".join(problems)
 
 
 def test_the_check_catches_a_missing_parameter() -> None:

@@ -346,7 +346,9 @@ class Payments(_PaymentsRequests, AsyncResource):
         Results come in completion order (``result.index`` is the row's position); a bad,
         declined or failed row is a result with ``error`` set and the others go on.
 
+        :param charges: mappings of :meth:`create` or :meth:`create_with_order` arguments.
         :param concurrency: most charges in flight at once (1-1024).
+        :returns: an iterator of one :class:`ChargeResult` per row.
         :raises ValidationError: when ``concurrency`` is out of range.
         """
 
