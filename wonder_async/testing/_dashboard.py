@@ -42,6 +42,9 @@ _Act = Callable[[web.Request, Mapping[str, str]], Awaitable["str | web.Response"
 _LIST_LIMIT: Final = 100
 _H1: Final = re.compile(r"<h1>(.*?)</h1>", re.S)
 _TAGS: Final = re.compile(r"<[^>]*>")
+_ORDER_COLUMNS: Final = (
+    "Number", "Reference", "Customer", "Amount", "Paid", "State / payment", "Callback", "Action"
+)  # fmt: skip
 #: Orders the payment link (``Emulator.pay_order``) still pays.
 _PAYABLE: Final = frozenset({"unpaid", "partial_paid"})
 
@@ -510,7 +513,8 @@ class Dashboard:
     ) -> str:
         state = self.emu.state
         rows = []
-        for o in orders:
+        for stored in orders:
+            o = self.emu._order_view(stored)  # with its totals, as the API shows it
             number = str(o.get("number"))
             customer = state.customers.get(str(o.get("customer_uuid")))
             pay = (
@@ -523,22 +527,27 @@ class Dashboard:
                 if o.get("correspondence_state") in _PAYABLE and o.get("state") != "voided"
                 else ""
             )
+            refunded = ""
+            if o.get("refunded_total") not in (None, "0.00"):
+                refunded = f"<br>refunded {_e(o.get('refunded_total'))}"
             rows.append(
                 f'<tr><th scope="row"><code>{_e(number)}</code></th>'
                 f"<td>{_e(o.get('reference_number'))}</td>"
                 f"<td>{self._customer_link(customer) if customer else '—'}</td>"
                 f'<td class="num">{_e(o.get("charge_fee"))} {_e(o.get("currency"))}</td>'
+                f'<td class="num">{_e(o.get("paid_total"))}'
+                f"{refunded}</td>"
                 f"<td>{_state(o.get('state'))} / {_state(o.get('correspondence_state'))}</td>"
                 f"<td>{_e(o.get('callback_url'))}</td><td>{pay}</td></tr>"
                 + self._transactions_row(o)
             )
         return _table(
             caption,
-            ("Number", "Reference", "Customer", "Amount", "State / payment", "Callback", "Action"),
+            _ORDER_COLUMNS,
             rows,
             "No orders.",
             quiet=quiet,
-            numeric=("Amount",),
+            numeric=("Amount", "Paid"),
         )
 
     @staticmethod
@@ -579,7 +588,7 @@ class Dashboard:
             "",
             numeric=("Amount",),
         )
-        return f'<tr class="sub"><td></td><td colspan="6">{table}</td></tr>'
+        return f'<tr class="sub"><td></td><td colspan="7">{table}</td></tr>'
 
     async def _customer(self, request: web.Request) -> str:
         state = self.emu.state
