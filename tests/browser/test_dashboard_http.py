@@ -239,3 +239,24 @@ async def test_orders_show_totals_and_every_transaction(
     _, page = await _get(session, dash_emu.base_url + location)
     assert "The order was paid." in page
     assert 'class="num">10.00<br>refunded 1.00</td>' in page  # the link paid the other 6.00
+
+
+@pytest.mark.parametrize(
+    "next_page", ["//evil.example/x", "/\t/evil.example", "http://evil.example/", "javascript:x"]
+)
+async def test_actions_only_lead_back_to_this_dashboard(
+    dash_emu: Emulator, raw: RawClient, session: aiohttp.ClientSession, next_page: str
+) -> None:
+    """A tampered ``next`` field cannot turn an action into a redirect to another site."""
+    order = {"reference_number": "o-1", "charge_fee": "1.00", "currency": "HKD"}
+    number = (await raw.ok("POST", f"{API}/orders", {"order": order}))["order"]["number"]
+    _, page = await _get(session, dash_emu.base_url + "/dashboard/orders")
+    form = {"csrf": csrf_of(page), "next": next_page}
+    status, location, _ = await _post(
+        session,
+        f"{dash_emu.base_url}/dashboard/orders/{number}/pay",
+        form,
+        {"Origin": dash_emu.base_url},
+    )
+    assert (status, location) == (303, "/?done=paid")
+    assert dash_emu.state.orders[number]["correspondence_state"] == "paid"

@@ -214,10 +214,12 @@ def _curl(url: str, headers: Mapping[str, str], body: str) -> str:
 
 def _back(form: Mapping[str, str], done: str) -> str:
     """The page a form came from (its ``next`` field, a local path only) with a notice."""
-    here = form.get("next", "/")
-    if not here.startswith("/") or here.startswith("//") or "\\" in here:
-        here = "/"
-    return str(URL(here).update_query(done=done))
+    target = URL(form.get("next", "/"))
+    # Judged after parsing, which drops tabs and line breaks ("/\t/evil" becomes "//evil").
+    local = not target.is_absolute() and target.path.startswith("/")
+    if not local or str(target).startswith("//") or "\\" in str(target):
+        target = URL("/")
+    return str(target.update_query(done=done))
 
 
 def _here(request: web.Request) -> str:
@@ -765,7 +767,7 @@ class Dashboard:
 
     async def _reset(self, _request: web.Request, _form: Mapping[str, str]) -> str:
         self.emu.reset()
-        return "/?done=reset"
+        return _back({}, "reset")  # the customers page: the page it came from is empty now
 
     async def _set_faults(
         self, request: web.Request, form: Mapping[str, str]
