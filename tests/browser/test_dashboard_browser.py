@@ -119,6 +119,9 @@ async def test_find_approve_pay_see_webhook_and_reset(
     )
     await dash_emu.wait_for_webhooks()  # order.created
 
+    problems: list[str] = []  # script errors and CSP refusals would show in the console
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     await page.goto(base + "/")
     await expect(page.get_by_role("heading", name="Customers", exact=True)).to_be_visible()
     await _shot(page, "1-customers")
@@ -191,6 +194,7 @@ async def test_find_approve_pay_see_webhook_and_reset(
     await _shot(page, "7-after-reset")
     assert dash_emu.state.customers == {}
     assert not dash_emu.faults.rules
+    assert problems == []
 
 
 async def test_open_page_shows_new_state_without_a_reload(

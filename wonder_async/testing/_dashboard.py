@@ -137,6 +137,13 @@ _JS: Final = """
 })();
 """
 
+#: A small "W" tile, so browsers do not ask for /favicon.ico (a 404 in every console).
+_ICON: Final = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#1d2733"/>'
+    '<path d="M3 4l2 8 3-6 3 6 2-8" fill="none" stroke="#fff" stroke-width="1.6"/></svg>'
+)
+
 _SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
@@ -281,6 +288,7 @@ class Dashboard:
         app.router.add_get(
             f"{PREFIX}/static/dashboard.js", self._static(_JS, "application/javascript")
         )
+        app.router.add_get(f"{PREFIX}/static/icon.svg", self._static(_ICON, "image/svg+xml"))
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -359,6 +367,7 @@ class Dashboard:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}Wonder emulator dashboard</title>
 <link rel="stylesheet" href="{PREFIX}/static/dashboard.css">
+<link rel="icon" href="{PREFIX}/static/icon.svg" type="image/svg+xml">
 <script src="{PREFIX}/static/dashboard.js" defer></script>
 </head><body>
 <a class="skip" href="#main">Skip to content</a>
