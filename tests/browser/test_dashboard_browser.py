@@ -225,6 +225,6 @@ async def test_actions_work_without_javascript(
     row = page.get_by_role("row").filter(has_text="400000******3220")
     await row.get_by_role("button", name="Decline").click()
     await async_api.expect(page.get_by_role("status")).to_contain_text("declined")
-    await async_api.expect(page.get_by_text("No payment tokens.")).to_be_visible()
+    await async_api.expect(page.get_by_text("No challenge is waiting.")).to_be_visible()
     assert dash_emu.state.tokens[token]["state"] == "failed"
     assert dash_emu.state.tokens[token]["error_code"] == "E200002"

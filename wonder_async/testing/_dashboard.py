@@ -466,6 +466,7 @@ class Dashboard:
                 _here(request),
                 caption="Tokens waiting for the cardholder",
                 with_owner=True,
+                empty="No challenge is waiting.",
             )
             + f"<h2>Reset</h2><p>{reset}</p>"
         )
@@ -478,6 +479,7 @@ class Dashboard:
         caption: str,
         with_owner: bool = False,
         quiet: bool = False,
+        empty: str = "No payment tokens.",
     ) -> str:
         state = self.emu.state
         rows = []
@@ -506,7 +508,7 @@ class Dashboard:
             )
         headers = ["Token", *(["Customer"] if with_owner else []), "Card", "Holder"]
         headers += ["Expiry", "State", "Default", "3-D Secure"]
-        return _table(caption, headers, rows, "No payment tokens.", quiet=quiet)
+        return _table(caption, headers, rows, empty, quiet=quiet)
 
     def _challenge_buttons(self, token: Mapping[str, Any], masked: str, here: str) -> str:
         if token.get("state") != "pending" or not token.get("verify_uuid"):
