@@ -14,8 +14,10 @@ pytestmark = pytest.mark.anyio
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-async def _get(session: aiohttp.ClientSession, url: str, **kw: object) -> tuple[int, str]:
-    async with session.get(url, allow_redirects=False, **kw) as resp:  # type: ignore[arg-type]
+async def _get(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    async with session.get(url, allow_redirects=False, headers=headers) as resp:
         return resp.status, await resp.text()
 
 
