@@ -438,6 +438,8 @@ class Dashboard:
                 f'<td class="num">{orders_of.get(c["uuid"], 0)}</td></tr>'
             )
         shown = f"{min(len(customers), _LIST_LIMIT)} of {len(customers)}"
+        pending = [t for t in reversed(state.tokens.values()) if t.get("state") == "pending"]
+        waiting = f"{min(len(pending), _LIST_LIMIT)} of {len(pending)}"
         caption = f"Customers matching “{wanted}” ({shown})" if wanted else f"Customers ({shown})"
         empty = f"No customer's reference contains “{wanted}”." if wanted else "No customers yet."
         search = (
@@ -462,9 +464,9 @@ class Dashboard:
             )
             + "<h2>Pending 3-D Secure challenges</h2>"
             + self._token_table(
-                [t for t in state.tokens.values() if t.get("state") == "pending"],
+                pending[:_LIST_LIMIT],
                 _here(request),
-                caption="Tokens waiting for the cardholder",
+                caption=f"Tokens waiting for the cardholder, newest first ({waiting})",
                 with_owner=True,
                 empty="No challenge is waiting.",
             )
