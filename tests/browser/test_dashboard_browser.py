@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from playwright.async_api import Page, async_playwright, expect
 
 from tests.emulator.conftest import API, RawClient, card_body, customer_body
 from wonder_async.testing import Emulator
@@ -39,12 +40,11 @@ if not CHROMIUM.exists():
         "/usr/bin/chromium is absent: install the Debian package chromium (.ci/run does)",
         allow_module_level=True,
     )
-async_api = pytest.importorskip("playwright.async_api")  # the dev extra installs it
 
 
 @asynccontextmanager
-async def _new_page(**context: Any) -> AsyncIterator[Any]:
-    async with async_api.async_playwright() as pw:
+async def _new_page(**context: Any) -> AsyncIterator[Page]:
+    async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             ctx = await browser.new_context(viewport={"width": 1280, "height": 900}, **context)
@@ -54,14 +54,14 @@ async def _new_page(**context: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def page() -> AsyncIterator[Any]:
+async def page() -> AsyncIterator[Page]:
     """A fresh Chromium page (one browser per test keeps tests independent)."""
     async with _new_page() as p:
         yield p
 
 
 @pytest.fixture
-async def browser_no_js() -> AsyncIterator[Any]:
+async def browser_no_js() -> AsyncIterator[Page]:
     """A fresh Chromium page with JavaScript turned off."""
     async with _new_page(java_script_enabled=False) as p:
         yield p
@@ -82,7 +82,7 @@ async def merchant() -> AsyncIterator[tuple[str, list[tuple[bytes, dict[str, str
         yield str(server.make_url("/hooks/wonder?shop=1")), received
 
 
-async def _shot(page: Any, name: str) -> None:
+async def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
@@ -90,11 +90,10 @@ async def _shot(page: Any, name: str) -> None:
 async def test_find_approve_pay_see_webhook_and_reset(
     dash_emu: Emulator,
     raw: RawClient,
-    page: Any,
+    page: Page,
     merchant: tuple[str, list[tuple[bytes, dict[str, str], str]]],
 ) -> None:
     """The whole flow a developer does by hand, in a real browser."""
-    expect = async_api.expect
     callback, received = merchant
     base = dash_emu.base_url
     for ref, name in (("shop-ada", "Ada <b>Lovelace</b>"), ("shop-bob", "Bob")):
@@ -119,6 +118,9 @@ async def test_find_approve_pay_see_webhook_and_reset(
     )
     await dash_emu.wait_for_webhooks()  # order.created
 
+    problems: list[str] = []  # script errors and CSP refusals would show in the console
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     await page.goto(base + "/")
     await expect(page.get_by_role("heading", name="Customers", exact=True)).to_be_visible()
     await _shot(page, "1-customers")
@@ -191,24 +193,25 @@ async def test_find_approve_pay_see_webhook_and_reset(
     await _shot(page, "7-after-reset")
     assert dash_emu.state.customers == {}
     assert not dash_emu.faults.rules
+    assert problems == []
 
 
 async def test_open_page_shows_new_state_without_a_reload(
-    dash_emu: Emulator, raw: RawClient, page: Any
+    dash_emu: Emulator, raw: RawClient, page: Page
 ) -> None:
     """With JavaScript, a customer created by a client appears on the open page by itself."""
     await page.goto(dash_emu.base_url + "/")
-    await async_api.expect(page.get_by_text("No customers yet.")).to_be_visible()
+    await expect(page.get_by_text("No customers yet.")).to_be_visible()
     await page.evaluate("window.loadedOnce = true")  # gone if the page were reloaded
     await raw.ok("POST", f"{API}/customers", customer_body("late-arrival"))
     customers = page.get_by_role("table").first
     # Waits for the refresh (every 1.5 s); the generous bound only guards a stuck page.
-    await async_api.expect(customers).to_contain_text("late-arrival", timeout=60_000)
+    await expect(customers).to_contain_text("late-arrival", timeout=60_000)
     assert await page.evaluate("window.loadedOnce") is True
 
 
 async def test_actions_work_without_javascript(
-    dash_emu: Emulator, raw: RawClient, browser_no_js: Any
+    dash_emu: Emulator, raw: RawClient, browser_no_js: Page
 ) -> None:
     """The forms alone approve a challenge: no script is needed for any action."""
     uuid = (await raw.ok("POST", f"{API}/customers", customer_body("no-js")))["customer"]["uuid"]
@@ -220,7 +223,7 @@ async def test_actions_work_without_javascript(
     await page.goto(dash_emu.base_url + "/")
     row = page.get_by_role("row").filter(has_text="400000******3220")
     await row.get_by_role("button", name="Decline").click()
-    await async_api.expect(page.get_by_role("status")).to_contain_text("declined")
-    await async_api.expect(page.get_by_text("No payment tokens.")).to_be_visible()
+    await expect(page.get_by_role("status")).to_contain_text("declined")
+    await expect(page.get_by_text("No challenge is waiting.")).to_be_visible()
     assert dash_emu.state.tokens[token]["state"] == "failed"
     assert dash_emu.state.tokens[token]["error_code"] == "E200002"

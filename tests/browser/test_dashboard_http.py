@@ -14,8 +14,10 @@ pytestmark = pytest.mark.anyio
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-async def _get(session: aiohttp.ClientSession, url: str, **kw: object) -> tuple[int, str]:
-    async with session.get(url, allow_redirects=False, **kw) as resp:  # type: ignore[arg-type]
+async def _get(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    async with session.get(url, allow_redirects=False, headers=headers) as resp:
         return resp.status, await resp.text()
 
 
@@ -186,3 +188,77 @@ async def test_each_page_is_titled_by_its_heading(
     for path, title in expected.items():
         _, page = await _get(session, dash_emu.base_url + path)
         assert f"<title>{title} · Wonder emulator dashboard</title>" in page, path
+
+
+async def test_orders_show_totals_and_every_transaction(
+    dash_emu: Emulator, raw: RawClient, session: aiohttp.ClientSession
+) -> None:
+    """A partial sale, its refund and a declined charge all show under the order, masked."""
+    uuid = (await raw.ok("POST", f"{API}/customers", customer_body("payer")))["customer"]["uuid"]
+    tokens = []
+    for number in ("4242424242424242", "4000000000009995"):  # the second declines charges
+        created = await raw.ok("POST", f"{API}/customers/{uuid}/payment_tokens", card_body(number))
+        tokens.append(created["payment_token"]["token"])
+    order = {"reference_number": "o-1", "charge_fee": "10.00", "currency": "HKD"}
+    await raw.ok("POST", f"{API}/orders", {"customer_uuid": uuid, "order": order})
+
+    def charge(token: str) -> dict[str, object]:
+        payment = {"amount": "4.00", "token": token, "consume_mode": "sales", "entry_type": "mit"}
+        return {"reference_number": "o-1", "payment": {"payment_token": payment}}
+
+    sale = (await raw.ok("POST", f"{API}/open_payments", charge(tokens[0])))["order"]
+    sale_uuid = sale["transactions"][0]["uuid"]
+    refund = {
+        "order": {"reference_number": "o-1"},
+        "transaction": {"uuid": sale_uuid},
+        "refund": {"amount": "1.00"},
+    }
+    await raw.ok("POST", f"{API}/orders/refund", refund)
+    assert (await raw.call("POST", f"{API}/open_payments", charge(tokens[1])))[0] == 400
+
+    _, page = await _get(session, f"{dash_emu.base_url}/dashboard/customers/{uuid}")
+    assert "Transactions of order" in page
+    assert page.count('<th scope="row">Sales</th>') == 2
+    assert '<th scope="row">Refund</th>' in page
+    assert sale_uuid in page
+    assert "424242…4242 visa" in page
+    assert "E300051: Insufficient funds" in page
+    assert 'class="num">4.00<br>refunded 1.00</td>' in page  # paid and refunded totals
+    assert "partial_paid" in page
+    assert "4242424242424242" not in page
+    assert "4000000000009995" not in page
+
+    token = csrf_of(page)
+    number = sale["number"]
+    form = {"csrf": token, "next": f"/dashboard/customers/{uuid}"}
+    status, location, _ = await _post(
+        session,
+        f"{dash_emu.base_url}/dashboard/orders/{number}/pay",
+        form,
+        {"Origin": dash_emu.base_url},
+    )
+    assert (status, location) == (303, f"/dashboard/customers/{uuid}?done=paid")
+    _, page = await _get(session, dash_emu.base_url + location)
+    assert "The order was paid." in page
+    assert 'class="num">10.00<br>refunded 1.00</td>' in page  # the link paid the other 6.00
+
+
+@pytest.mark.parametrize(
+    "next_page", ["//evil.example/x", "/\t/evil.example", "http://evil.example/", "javascript:x"]
+)
+async def test_actions_only_lead_back_to_this_dashboard(
+    dash_emu: Emulator, raw: RawClient, session: aiohttp.ClientSession, next_page: str
+) -> None:
+    """A tampered ``next`` field cannot turn an action into a redirect to another site."""
+    order = {"reference_number": "o-1", "charge_fee": "1.00", "currency": "HKD"}
+    number = (await raw.ok("POST", f"{API}/orders", {"order": order}))["order"]["number"]
+    _, page = await _get(session, dash_emu.base_url + "/dashboard/orders")
+    form = {"csrf": csrf_of(page), "next": next_page}
+    status, location, _ = await _post(
+        session,
+        f"{dash_emu.base_url}/dashboard/orders/{number}/pay",
+        form,
+        {"Origin": dash_emu.base_url},
+    )
+    assert (status, location) == (303, "/?done=paid")
+    assert dash_emu.state.orders[number]["correspondence_state"] == "paid"

@@ -42,6 +42,9 @@ _Act = Callable[[web.Request, Mapping[str, str]], Awaitable["str | web.Response"
 _LIST_LIMIT: Final = 100
 _H1: Final = re.compile(r"<h1>(.*?)</h1>", re.S)
 _TAGS: Final = re.compile(r"<[^>]*>")
+_ORDER_COLUMNS: Final = (
+    "Number", "Reference", "Customer", "Amount", "Paid", "State / payment", "Callback", "Action"
+)  # fmt: skip
 #: Orders the payment link (``Emulator.pay_order``) still pays.
 _PAYABLE: Final = frozenset({"unpaid", "partial_paid"})
 
@@ -134,6 +137,13 @@ _JS: Final = """
 })();
 """
 
+#: A small "W" tile, so browsers do not ask for /favicon.ico (a 404 in every console).
+_ICON: Final = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    '<rect width="16" height="16" rx="3" fill="#1d2733"/>'
+    '<path d="M3 4l2 8 3-6 3 6 2-8" fill="none" stroke="#fff" stroke-width="1.6"/></svg>'
+)
+
 _SECURITY_HEADERS: Final = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; "
@@ -211,10 +221,12 @@ def _curl(url: str, headers: Mapping[str, str], body: str) -> str:
 
 def _back(form: Mapping[str, str], done: str) -> str:
     """The page a form came from (its ``next`` field, a local path only) with a notice."""
-    here = form.get("next", "/")
-    if not here.startswith("/") or here.startswith("//") or "\\" in here:
-        here = "/"
-    return str(URL(here).update_query(done=done))
+    target = URL(form.get("next", "/"))
+    # Judged after parsing, which drops tabs and line breaks ("/\t/evil" becomes "//evil").
+    local = not target.is_absolute() and target.path.startswith("/")
+    if not local or str(target).startswith("//") or "\\" in str(target):
+        target = URL("/")
+    return str(target.update_query(done=done))
 
 
 def _here(request: web.Request) -> str:
@@ -276,6 +288,7 @@ class Dashboard:
         app.router.add_get(
             f"{PREFIX}/static/dashboard.js", self._static(_JS, "application/javascript")
         )
+        app.router.add_get(f"{PREFIX}/static/icon.svg", self._static(_ICON, "image/svg+xml"))
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -354,6 +367,7 @@ class Dashboard:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}Wonder emulator dashboard</title>
 <link rel="stylesheet" href="{PREFIX}/static/dashboard.css">
+<link rel="icon" href="{PREFIX}/static/icon.svg" type="image/svg+xml">
 <script src="{PREFIX}/static/dashboard.js" defer></script>
 </head><body>
 <a class="skip" href="#main">Skip to content</a>
@@ -424,6 +438,8 @@ class Dashboard:
                 f'<td class="num">{orders_of.get(c["uuid"], 0)}</td></tr>'
             )
         shown = f"{min(len(customers), _LIST_LIMIT)} of {len(customers)}"
+        pending = [t for t in reversed(state.tokens.values()) if t.get("state") == "pending"]
+        waiting = f"{min(len(pending), _LIST_LIMIT)} of {len(pending)}"
         caption = f"Customers matching “{wanted}” ({shown})" if wanted else f"Customers ({shown})"
         empty = f"No customer's reference contains “{wanted}”." if wanted else "No customers yet."
         search = (
@@ -448,10 +464,11 @@ class Dashboard:
             )
             + "<h2>Pending 3-D Secure challenges</h2>"
             + self._token_table(
-                [t for t in state.tokens.values() if t.get("state") == "pending"],
+                pending[:_LIST_LIMIT],
                 _here(request),
-                caption="Tokens waiting for the cardholder",
+                caption=f"Tokens waiting for the cardholder, newest first ({waiting})",
                 with_owner=True,
+                empty="No challenge is waiting.",
             )
             + f"<h2>Reset</h2><p>{reset}</p>"
         )
@@ -464,6 +481,7 @@ class Dashboard:
         caption: str,
         with_owner: bool = False,
         quiet: bool = False,
+        empty: str = "No payment tokens.",
     ) -> str:
         state = self.emu.state
         rows = []
@@ -492,7 +510,7 @@ class Dashboard:
             )
         headers = ["Token", *(["Customer"] if with_owner else []), "Card", "Holder"]
         headers += ["Expiry", "State", "Default", "3-D Secure"]
-        return _table(caption, headers, rows, "No payment tokens.", quiet=quiet)
+        return _table(caption, headers, rows, empty, quiet=quiet)
 
     def _challenge_buttons(self, token: Mapping[str, Any], masked: str, here: str) -> str:
         if token.get("state") != "pending" or not token.get("verify_uuid"):
@@ -510,7 +528,8 @@ class Dashboard:
     ) -> str:
         state = self.emu.state
         rows = []
-        for o in orders:
+        for stored in orders:
+            o = self.emu._order_view(stored)  # with its totals, as the API shows it
             number = str(o.get("number"))
             customer = state.customers.get(str(o.get("customer_uuid")))
             pay = (
@@ -523,22 +542,27 @@ class Dashboard:
                 if o.get("correspondence_state") in _PAYABLE and o.get("state") != "voided"
                 else ""
             )
+            refunded = ""
+            if o.get("refunded_total") not in (None, "0.00"):
+                refunded = f"<br>refunded {_e(o.get('refunded_total'))}"
             rows.append(
                 f'<tr><th scope="row"><code>{_e(number)}</code></th>'
                 f"<td>{_e(o.get('reference_number'))}</td>"
                 f"<td>{self._customer_link(customer) if customer else '—'}</td>"
                 f'<td class="num">{_e(o.get("charge_fee"))} {_e(o.get("currency"))}</td>'
+                f'<td class="num">{_e(o.get("paid_total"))}'
+                f"{refunded}</td>"
                 f"<td>{_state(o.get('state'))} / {_state(o.get('correspondence_state'))}</td>"
                 f"<td>{_e(o.get('callback_url'))}</td><td>{pay}</td></tr>"
                 + self._transactions_row(o)
             )
         return _table(
             caption,
-            ("Number", "Reference", "Customer", "Amount", "State / payment", "Callback", "Action"),
+            _ORDER_COLUMNS,
             rows,
             "No orders.",
             quiet=quiet,
-            numeric=("Amount",),
+            numeric=("Amount", "Paid"),
         )
 
     @staticmethod
@@ -579,7 +603,7 @@ class Dashboard:
             "",
             numeric=("Amount",),
         )
-        return f'<tr class="sub"><td></td><td colspan="6">{table}</td></tr>'
+        return f'<tr class="sub"><td></td><td colspan="7">{table}</td></tr>'
 
     async def _customer(self, request: web.Request) -> str:
         state = self.emu.state
@@ -756,7 +780,7 @@ class Dashboard:
 
     async def _reset(self, _request: web.Request, _form: Mapping[str, str]) -> str:
         self.emu.reset()
-        return "/?done=reset"
+        return _back({}, "reset")  # the customers page: the page it came from is empty now
 
     async def _set_faults(
         self, request: web.Request, form: Mapping[str, str]
