@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import os
+import sys
 import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from types import FrameType
 from typing import Any, TypeVar
 
 import anyio
@@ -18,6 +23,13 @@ from wonder_async._client import _ABANDONED
 __all__ = ["Portal"]
 
 T = TypeVar("T")
+
+#: Seconds a Ctrl-C'd call waits for its cancelled task to unwind before re-raising.
+_CANCEL_GRACE = 2.0
+#: Code flags of ``async def`` functions and async generators (the caller check).
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+#: Module prefixes skipped when looking for the caller's frame.
+_OURS = ("wonder_sync", "wonder_async")
 
 
 class Portal:
@@ -35,17 +47,17 @@ class Portal:
         self._pid = os.getpid()
         self._closed = False
         self._on_fork = on_fork
+        self._warned = False
 
     def get(self) -> BlockingPortal:
         """Return the running portal, starting it if needed.
 
-        :raises ConfigurationError: when called from a running event loop, or after close.
+        :raises ConfigurationError: after close, or when called on the client's own loop
+            thread (it would wait for itself).
         """
-        if asyncio._get_running_loop() is not None:
-            raise ConfigurationError(
-                "wonder_sync was called from inside a running event loop, where blocking "
-                "would stall the loop; use `from wonder_async import WonderClient` and await it"
-            )
+        running = asyncio._get_running_loop()
+        if running is not None:
+            self._check_caller(running)
         portal = self._portal
         if portal is not None and self._pid == os.getpid():
             return portal
@@ -61,6 +73,40 @@ class Portal:
                 self._portal, self._loop, self._thread = _start()
             return self._portal
 
+    def _check_caller(self, running: asyncio.AbstractEventLoop) -> None:
+        """Vet a call made while this thread's own event loop is running.
+
+        Notebook kernels (ipykernel) and Playwright's sync API run a loop in the caller's
+        thread; the call simply blocks there until the client's loop thread answers, like
+        ``requests``. Only a call written in the body of an ``async def`` (or async
+        generator) is clearly a coroutine of an asyncio application, which the call stalls:
+        that gets one :class:`RuntimeWarning` per client. Notebook cells, top-level ``await``
+        cells included, compile as module code, so they never warn.
+        """
+        if running is self._loop:
+            raise ConfigurationError(
+                "wonder_sync was called on its own event-loop thread, where it would wait for "
+                "itself; use `from wonder_async import WonderClient` and await it"
+            )
+        if self._warned:
+            return
+        frame: FrameType | None = sys._getframe(2)
+        depth = 3
+        while frame is not None and frame.f_globals.get("__name__", "").startswith(_OURS):
+            frame, depth = frame.f_back, depth + 1
+        if frame is None or not frame.f_code.co_flags & _ASYNC_CODE:
+            return
+        if frame.f_code.co_name.startswith("<"):  # <module>: a notebook cell's top-level await
+            return
+        self._warned = True
+        warnings.warn(
+            f"wonder_sync.WonderClient was called from the coroutine "
+            f"{frame.f_code.co_name}(); each call blocks that event loop until it returns. "
+            "In asyncio code use `from wonder_async import WonderClient` and await it",
+            RuntimeWarning,
+            stacklevel=depth,
+        )
+
     def call(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run ``await func(*args)`` on the loop thread and return its result.
 
@@ -68,6 +114,10 @@ class Portal:
         trip here; scheduling the task with ``call_soon_threadsafe`` and waking the caller
         with a plain lock costs ~50 us, so the portal keeps the loop's lifecycle and this
         method does the per-call hop.
+
+        An exception raised in the waiting thread (Ctrl-C's KeyboardInterrupt) cancels the
+        task on the loop thread, waits up to ``_CANCEL_GRACE`` seconds for it to unwind
+        (connection released, in-flight count down), then propagates.
         """
         self.get()
         loop = self._loop
@@ -76,19 +126,25 @@ class Portal:
         done.acquire()
         box: list[asyncio.Future[T]] = []
 
-        def finished(task: asyncio.Future[T]) -> None:
-            box.append(task)
+        def finished(_: asyncio.Future[T]) -> None:
             done.release()
 
         def start() -> None:
-            task = asyncio.ensure_future(func(*args), loop=loop)
+            try:
+                task: asyncio.Future[T] = asyncio.ensure_future(func(*args), loop=loop)
+            except BaseException as exc:  # func(*args) itself failed: report, never hang
+                task = loop.create_future()
+                task.set_exception(exc)
+            box.append(task)  # start runs before any cancel below: both are FIFO on the loop
             task.add_done_callback(finished)
 
         loop.call_soon_threadsafe(start)
         try:
             done.acquire()
         except BaseException:  # KeyboardInterrupt while waiting: cancel the work, then go.
-            loop.call_soon_threadsafe(lambda: box[0].cancel() if box else None)
+            with contextlib.suppress(RuntimeError):  # the loop is already gone
+                loop.call_soon_threadsafe(lambda: box[0].cancel())
+                done.acquire(timeout=_CANCEL_GRACE)
             raise
         return box[0].result()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import gc
 import os
@@ -127,16 +126,6 @@ def test_sixteen_threads_share_one_client(wonder_emulator_thread: Any) -> None:
     while len(os.listdir("/proc/self/fd")) > before_fds and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(os.listdir("/proc/self/fd")) <= before_fds
-
-
-def test_inside_running_loop_raises_clear_error(wonder: WonderClient) -> None:
-    """Calling from a coroutine raises ConfigurationError pointing to wonder_async."""
-
-    async def misuse() -> None:
-        wonder.customers.get("x")
-
-    with pytest.raises(ConfigurationError, match="wonder_async"):
-        asyncio.run(misuse())
 
 
 def test_use_after_close_raises_and_close_is_idempotent(wonder_emulator_thread: Any) -> None:
