@@ -489,8 +489,6 @@ class WonderClient:
                     )
                     await asyncio.sleep(delay)
                     continue
-                if call is not None:
-                    call.finish(attempt, status=status, request_id=request_id)
                 if log.isEnabledFor(logging.DEBUG):
                     fields = _log_fields(request, request_id, attempt, status, started)
                     log.debug(
@@ -503,6 +501,8 @@ class WonderClient:
                         request_id,
                         extra=fields,
                     )
+                if call is not None:  # after the log record: it belongs to the call's span
+                    call.finish(attempt, status=status, request_id=request_id)
                 return data
         except BaseException as exc:
             if call is not None:

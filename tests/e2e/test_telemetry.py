@@ -377,3 +377,31 @@ async def test_waits_for_a_pooled_connection_are_measured(wonder_emulator: Any, 
     async with _client(wonder_emulator, pool_size=1) as wonder:
         await asyncio.gather(*(wonder.echo() for _ in range(3)))
     assert otel.total("wonder.client.connection.wait_time") - before >= 1
+
+
+@pytest.mark.anyio
+async def test_log_records_are_emitted_inside_the_calls_span(
+    wonder: WonderClient, wonder_emulator: Any, otel: Otel
+) -> None:
+    """Log-record factories that read the current span (trace/log correlation) see the call."""
+    seen: list[int] = []
+
+    class CurrentSpan(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            seen.append(trace.get_current_span().get_span_context().span_id)
+            return True
+
+    logger = logging.getLogger("wonder")
+    capture = CurrentSpan()
+    level = logger.level
+    logger.addFilter(capture)
+    logger.setLevel(logging.DEBUG)
+    try:
+        wonder_emulator.faults.script("echo", ["503", "ok"])
+        await wonder.echo()
+    finally:
+        logger.removeFilter(capture)
+        logger.setLevel(level)
+    (span,) = otel.spans()
+    assert len(seen) == 3  # attempt 1 (DEBUG), the retry (INFO), attempt 2 (DEBUG)
+    assert set(seen) == {span.context.span_id}
