@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -196,3 +199,55 @@ def test_shard_auto_splits_a_billing_file_like_an_indexed_job(
     )
     assert missing.returncode == 2
     assert "JOB_COMPLETION_INDEX" in missing.stderr
+
+
+MANIFEST = Path(__file__).resolve().parents[2] / "examples" / "billing_job.yaml"
+
+
+def _manifest() -> tuple[int, str, list[str]]:
+    """(completions, the WONDER_SHARD_COUNT it sets, the container command) of the example."""
+    text = MANIFEST.read_text()
+
+    def field(pattern: str) -> str:
+        match = re.search(pattern, text, re.M)
+        assert match, pattern
+        return match[1]
+
+    assert field(r"^  completionMode: (\w+)$") == "Indexed"
+    count = field(r'name: WONDER_SHARD_COUNT\n\s+value: "(\d+)"')
+    command = json.loads(field(r"^\s+command: (\[.*\])$"))
+    return int(field(r"^  completions: (\d+)$")), count, command
+
+
+def test_kubernetes_indexed_job_example_charges_each_row_once(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """examples/billing_job.yaml's command, run as each of its pods and as a retried pod (with
+    and without its results file), charges every row exactly once."""
+    emu = wonder_emulator_thread
+    completions, count, command = _manifest()
+    assert count == str(completions)
+    data = tmp_path / "data"
+    data.mkdir()
+    good, _ = _bill(emu, data / "charges.csv", 200, bad_every=0)
+    script = command[-1].replace("/data/", f"{data}/")
+    base_env = {**_env(emu, tmp_path), "WONDER_SHARD_COUNT": count}
+    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"
+
+    def pod(index: int) -> subprocess.CompletedProcess[str]:
+        env = {**base_env, "JOB_COMPLETION_INDEX": str(index)}
+        return subprocess.run([*command[:-1], script], env=env, capture_output=True, text=True,
+                              timeout=60, check=False)  # fmt: skip
+
+    for index in range(completions):
+        assert pod(index).returncode == 0
+    (data / "results-2.jsonl").unlink()  # pod 2 retried on a fresh volume: starts over
+    again = pod(2)
+    assert again.returncode == 0, again.stderr
+    assert pod(1).returncode == 0  # pod 1 retried with its results: nothing left to do
+    lines = [line for i in range(completions) for line in _final(data / f"results-{i}.jsonl")]
+    assert sorted(lines) == list(range(2, 202))
+    assert all(r["recovered"] for r in _final(data / "results-2.jsonl").values())
+    booked = _ledger(emu)
+    assert set(booked) == set(good.values())
+    assert set(booked.values()) == {1}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_examples import EXAMPLES, PYTEST, RECIPES, ROOT, SCRIPTS, SHELL
+from tests.e2e.test_examples import EXAMPLES, MANIFESTS, PYTEST, RECIPES, ROOT, SCRIPTS, SHELL
 
 DOCS = ROOT / "docs"
 PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md")])
@@ -72,7 +72,9 @@ def test_every_code_block_is_run(page: Path) -> None:
         if include:
             name = include["name"]
             assert (EXAMPLES / name).is_file(), f"{where}: examples/{name} does not exist"
-            assert name in {*SCRIPTS, *RECIPES, *SHELL, *PYTEST}, f"{where}: {name} is not run"
+            assert name in {*SCRIPTS, *RECIPES, *SHELL, *PYTEST, *MANIFESTS}, (
+                f"{where}: {name} is not run"
+            )
             previous_include = name
             continue
         if lang == "text" and previous_include is None:
