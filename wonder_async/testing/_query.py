@@ -27,7 +27,7 @@ import attrs
 
 from .._errors import ValidationError
 from .._models import MAX_TEXT_LENGTH, check_text
-from ..resources.customers import MAX_PAGE_SIZE
+from ..resources.customers import FILTER_OPS, MAX_PAGE_SIZE
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -39,22 +39,8 @@ __all__ = [
     "parse_query",
 ]
 
-#: Every operator of the DSL.
-OPS: Final = frozenset(
-    {
-        "_eq",
-        "_neq",
-        "_gt",
-        "_gte",
-        "_lt",
-        "_lte",
-        "_contains",
-        "_not_contains",
-        "_in",
-        "_not_in",
-        "_null",
-    }
-)
+#: Every operator of the DSL (the SDK's list, so both accept the same).
+OPS: Final = FILTER_OPS
 #: Largest ``offset`` accepted (a signed 64-bit integer, as a database would take).
 MAX_OFFSET: Final = 2**63 - 1
 

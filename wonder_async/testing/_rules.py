@@ -29,7 +29,8 @@ import json
 import math
 import re
 import time
-from collections.abc import Collection, Iterable
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final
 
 from .._errors import ValidationError
@@ -52,6 +53,7 @@ from .._models import (
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
+    "ReplayGuard",
     "amount",
     "boolean",
     "card",
@@ -240,16 +242,17 @@ def _type_name(value: Any) -> str:
     return names.get(type(value), "number" if isinstance(value, float) else type(value).__name__)
 
 
-def unknown_keys(value: dict[str, Any], allowed: Collection[str], prefix: str) -> None:
+def unknown_keys(value: Mapping[str, Any], allowed: Collection[str], prefix: str) -> None:
     """Refuse keys of a documented object that the docs do not list."""
     for key in value:
         if key not in allowed:
-            raise ValidationError(f"{prefix}{_SURROGATE.sub('?', key)[:60]}", "unknown",
+            shown = _SURROGATE.sub("?", key)[:60] or '""'
+            raise ValidationError(f"{prefix}{shown}", "unknown",
                                   "is not a known field")  # fmt: skip
 
 
 def obj(
-    parent: dict[str, Any], key: str, field: str, *, required: bool = True
+    parent: Mapping[str, Any], key: str, field: str, *, required: bool = True
 ) -> dict[str, Any] | None:
     """The object at ``parent[key]``; ``None`` when absent and optional."""
     value = parent.get(key)
@@ -263,7 +266,7 @@ def obj(
 
 
 def text(
-    parent: dict[str, Any],
+    parent: Mapping[str, Any],
     key: str,
     field: str,
     *,
@@ -279,14 +282,14 @@ def text(
     return value or None
 
 
-def _required_text(parent: dict[str, Any], key: str, field: str, **kw: Any) -> str:
+def _required_text(parent: Mapping[str, Any], key: str, field: str, **kw: Any) -> str:
     value = text(parent, key, field, required=True, **kw)
     assert value is not None
     return value
 
 
 def enum(
-    parent: dict[str, Any], key: str, field: str, allowed: Collection[str], *, required: bool
+    parent: Mapping[str, Any], key: str, field: str, allowed: Collection[str], *, required: bool
 ) -> str | None:
     """One of ``allowed``, as a string (a list or object is a type error, not a crash)."""
     value = text(parent, key, field, required=required)
@@ -296,7 +299,7 @@ def enum(
     return value
 
 
-def url(parent: dict[str, Any], key: str, field: str, *, required: bool) -> str | None:
+def url(parent: Mapping[str, Any], key: str, field: str, *, required: bool) -> str | None:
     """An http(s) URL of at most the SDK's URL length."""
     value = text(parent, key, field, required=required, max_length=MAX_URL_LENGTH)
     if value is not None and not _URL.match(value):
@@ -304,7 +307,7 @@ def url(parent: dict[str, Any], key: str, field: str, *, required: bool) -> str 
     return value
 
 
-def boolean(parent: dict[str, Any], key: str, field: str) -> bool | None:
+def boolean(parent: Mapping[str, Any], key: str, field: str) -> bool | None:
     """A JSON ``true``/``false`` (not ``1``, not ``"true"``); ``None`` when absent."""
     value = parent.get(key)
     if value is not None and not isinstance(value, bool):
@@ -312,7 +315,7 @@ def boolean(parent: dict[str, Any], key: str, field: str) -> bool | None:
     return value
 
 
-def amount(parent: dict[str, Any], key: str, field: str, *, required: bool) -> str | None:
+def amount(parent: Mapping[str, Any], key: str, field: str, *, required: bool) -> str | None:
     """A decimal string of ASCII digits with at most two places (``"21.00"``), not negative."""
     value = text(parent, key, field, required=required, max_length=32)
     if value is not None and not _AMOUNT.match(value):
@@ -323,7 +326,7 @@ def amount(parent: dict[str, Any], key: str, field: str, *, required: bool) -> s
 
 
 def integer(
-    parent: dict[str, Any], key: str, field: str, *, required: bool, low: int, high: int
+    parent: Mapping[str, Any], key: str, field: str, *, required: bool, low: int, high: int
 ) -> int | None:
     """A JSON integer (not a boolean, not a float, not a string) within ``low..high``."""
     value = parent.get(key)
@@ -338,7 +341,7 @@ def integer(
     return value
 
 
-def currency(parent: dict[str, Any], key: str, field: str, *, required: bool) -> str | None:
+def currency(parent: Mapping[str, Any], key: str, field: str, *, required: bool) -> str | None:
     """An ISO 4217 alphabetic code in use (``HKD``): uppercase ASCII, a known currency."""
     value = text(parent, key, field, required=required, max_length=3)
     if value is not None and (not _ALPHA3.match(value) or value not in CURRENCIES):
@@ -582,6 +585,38 @@ def payment(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def only_keys(body: dict[str, Any], allowed: Iterable[str]) -> None:
-    """Refuse top-level keys an endpoint does not document."""
-    unknown_keys(body, frozenset(allowed), "")
+def only_keys(body: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
+    """Refuse keys an endpoint does not document (at the top level, or under ``prefix``)."""
+    unknown_keys(body, frozenset(allowed), prefix)
+
+
+class ReplayGuard:
+    """Remembers each (Nonce, Signature) seen within the clock window, to refuse replays.
+
+    Whether the gateway refuses a replayed request is not documented; the emulator does it
+    only when asked (``Emulator(reject_replays=True)``, ``--reject-replays``). Entries expire
+    ``window`` seconds after their Credential time, when the clock check refuses them anyway.
+    """
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def first_use(self, nonce: str, signature: str, sent_at: float) -> bool:
+        """Record this request; ``False`` when the same one was seen and has not expired."""
+        now = time.time()
+        while self._seen:
+            key, expires = next(iter(self._seen.items()))
+            if expires > now:
+                break
+            del self._seen[key]
+        key = (nonce, signature)
+        if key in self._seen:
+            return False
+        # Kept until the latest moment the clock check could still accept the request.
+        self._seen[key] = max(sent_at + self.window, now) + 1
+        return True
+
+    def clear(self) -> None:
+        """Forget every request seen (``Emulator.reset``)."""
+        self._seen.clear()
