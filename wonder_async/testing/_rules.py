@@ -470,6 +470,7 @@ def _line_items(value: Any, field: str) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise ValidationError(at, "type", f"must be an object, not a {_type_name(item)}")
         unknown_keys(item, _LINE_ITEM_KEYS, f"{at}.")
+        labels = {key: text(item, key, f"{at}.{key}") for key in ("uuid", "purchase_id", "label")}
         checked: dict[str, Any] = {
             "purchasable_type": enum(
                 item,
@@ -484,10 +485,7 @@ def _line_items(value: Any, field: str) -> list[dict[str, Any]]:
             ),
             "total": amount(item, "total", f"{at}.total", required=True),
         }
-        for key in ("uuid", "purchase_id", "label"):
-            value_ = text(item, key, f"{at}.{key}")
-            if value_ is not None:
-                checked[key] = value_
+        checked.update({k: v for k, v in labels.items() if v is not None})
         items.append(checked)
     return items
 
