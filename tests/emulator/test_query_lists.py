@@ -91,3 +91,30 @@ async def test_a_huge_offset_is_an_empty_page(raw: RawClient) -> None:
     assert page == {"customers": []}
     page = await raw.ok("GET", f"{API}/customers?limit=1000&offset=0&linked_source_type=User")
     assert [c["reference_number"] for c in page["customers"]] == ["r1"]
+
+
+@pytest.mark.anyio
+async def test_order_filters_change_what_the_emulator_returns(sdk: WonderClient) -> None:
+    for ref, fee in [("o-1", "5.00"), ("o-2", "100.00"), ("o-3", "250.50")]:
+        await sdk.orders.create(reference_number=ref, charge_fee=fee, currency="HKD")
+
+    async def orders(**filters: dict[str, object]) -> list[str | None]:
+        return [o.reference_number async for o in sdk.orders.list(filters=filters)]
+
+    assert await orders() == ["o-1", "o-2", "o-3"]
+    assert await orders(initial_total={"_gte": "100"}) == ["o-2", "o-3"]
+    assert await orders(charge_fee={"_lt": "100.00"}, correspondence_state={"_eq": "unpaid"}) == [
+        "o-1"
+    ]
+    assert await orders(reference_number={"_not_in": ["o-1", "o-3"]}) == ["o-2"]
+    assert await orders(correspondence_state={"_eq": "paid"}) == []
+    no_transactions = await orders(**{"transactions.type": {"_null": True}})
+    assert no_transactions == ["o-1", "o-2", "o-3"]
+    assert await orders(created_at={"_gt": "2000-01-01T00:00:00Z"}) == ["o-1", "o-2", "o-3"]
+
+
+@pytest.mark.anyio
+async def test_unknown_order_fields_are_400(raw: RawClient) -> None:
+    status, doc = await raw.call("GET", f"{API}/orders/list?filter%5Bsecret%5D%5B_eq%5D=1")
+    assert status == 400
+    assert doc["message"].startswith("filter[secret][_eq]: ")

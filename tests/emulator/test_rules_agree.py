@@ -59,6 +59,34 @@ def _order(**fields: Any) -> SdkCall:
     return call
 
 
+def _charge(**fields: Any) -> SdkCall:
+    async def call(client: WonderClient, _uuid: str) -> Any:
+        base = {"token": "t-1", "amount": "1.00", "reference_number": "o-1"}
+        return await client.payments.create(**{**base, **fields})
+
+    return call
+
+
+def _refund(amount: str) -> SdkCall:
+    async def call(client: WonderClient, _uuid: str) -> Any:
+        return await client.orders.refund(number="n-1", transaction_uuid="t-1", amount=amount)
+
+    return call
+
+
+def _charge_body(amount: str) -> dict[str, Any]:
+    charge = {"amount": amount, "token": "t-1", "consume_mode": "sales", "entry_type": "mit"}
+    return {"reference_number": "o-1", "payment": {"payment_token": charge}}
+
+
+def _refund_body(amount: str) -> dict[str, Any]:
+    return {
+        "order": {"number": "n-1"},
+        "transaction": {"uuid": "t-1"},
+        "refund": {"amount": amount},
+    }
+
+
 def _order_body(**fields: Any) -> dict[str, Any]:
     return {"order": {"reference_number": "o-1", "charge_fee": "1.00", "currency": "HKD", **fields}}
 
@@ -109,6 +137,14 @@ CASES: list[tuple[str, SdkCall, str, str, Any, str]] = [
      _order_body(charge_fee="１.00"), "order.charge_fee"),
     ("NUL in order reference", _order(reference_number="o\x00"), "POST", "/orders",
      _order_body(reference_number="o\x00"), "order.reference_number"),
+    ("charge of 1.005", _charge(amount="1.005"), "POST", "/open_payments",
+     _charge_body("1.005"), "payment.payment_token.amount"),
+    ("charge in Arabic-Indic digits", _charge(amount="١.00"), "POST", "/open_payments",
+     _charge_body("١.00"), "payment.payment_token.amount"),
+    ("refund in full-width digits", _refund("１.00"), "POST", "/orders/refund",
+     _refund_body("１.00"), "refund.amount"),
+    ("refund of 0.001", _refund("0.001"), "POST", "/orders/refund", _refund_body("0.001"),
+     "refund.amount"),
     ("unknown filter operator", _list_customers(filters={"name": {"_like": "x"}}), "GET",
      "/customers?filter%5Bname%5D%5B_like%5D=x", None, "filter"),
     ("page size 0", _list_customers(page_size=0), "GET", "/customers?limit=0&offset=0", None,

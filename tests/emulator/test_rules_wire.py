@@ -3,7 +3,9 @@ each is now a 400 envelope naming the field and rule, and nothing stored breaks 
 
 from __future__ import annotations
 
+import http.client
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -163,3 +165,34 @@ async def test_reject_replays_refuses_the_same_nonce_and_signature() -> None:
         emu.reset()
         async with session.post(emu.base_url + uri, data=body, headers=headers) as resp:
             assert resp.status == 200
+
+
+def test_the_standalone_emulator_takes_reject_replays(tmp_path: Path) -> None:
+    """`python -m wonder_async.testing --reject-replays` refuses a replay; without it, not."""
+    from tests.conftest import make_key_pair
+    from tests.emulator.test_wire_contract import _free_port, _start_standalone
+
+    pair = make_key_pair()
+    pub = tmp_path / "pub.pem"
+    pub.write_text(pair.public_pem)
+    body = json.dumps(customer_body("r-1")).encode()
+    uri = f"{API}/customers"
+    for flags, second in [(["--reject-replays"], 401), ([], 200)]:
+        port = _free_port()
+        proc = _start_standalone(tmp_path, port, "--app-id", "app-r", "--public-key", str(pub),
+                                 "--no-dashboard", *flags)  # fmt: skip
+        try:
+            headers = sign_headers("app-r", pair.private_pem, "POST", uri, body)
+            headers["Content-Type"] = "application/json"
+            statuses = []
+            for _ in range(2):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                try:
+                    conn.request("POST", uri, body=body, headers=headers)
+                    statuses.append(conn.getresponse().status)
+                finally:
+                    conn.close()
+            assert statuses == [200, second], flags
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
