@@ -70,11 +70,37 @@ TRANSACTION_TYPES: Final = frozenset(
 TOKEN_TYPES: Final = frozenset(
     {"CreditCard", "WechatPayAutoDebit", "AlipayAutoDebit", "Gateway", "Alipay", "Wechatpay"}
 )
-_MAX_LEN: Final = 255
+#: Longest text field (names, references, address lines), as the reference pages list.
+MAX_TEXT_LENGTH: Final = 255
+#: Longest ``dial_code`` (``+852``).
+MAX_DIAL_CODE_LENGTH: Final = 6
+#: Longest token, uuid or verify_uuid sent.
+MAX_TOKEN_LENGTH: Final = 64
+#: Longest URL (3-D Secure return URLs, order callback and redirect URLs).
+MAX_URL_LENGTH: Final = 2048
+#: Longest order ``note`` ("< 255 characters", §3.14).
+MAX_NOTE_LENGTH: Final = 254
+#: ``payment.payment_token.entry_type`` values (§3.14a): merchant- or cardholder-initiated.
+ENTRY_TYPES: Final = frozenset({"mit", "cit"})
+#: ISO 4217 alphabetic codes in use (2025 list, without funds, metals and testing codes).
+_CURRENCY_CODES: Final = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
+    BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD
+    EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
+    ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD
+    MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR
+    PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL
+    THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF
+    XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL"""
+CURRENCIES: Final = frozenset(_CURRENCY_CODES.split())
+_MAX_LEN: Final = MAX_TEXT_LENGTH
 # \Z, not $: "$" also matches before a trailing newline, which would then go on the wire.
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 _ALPHA3: Final = re.compile(r"^[A-Z]{3}\Z")
 _URL: Final = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+_CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f]")
+_MULTILINE_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class TokenState:
@@ -88,8 +114,14 @@ class TokenState:
 # --- validation helpers -------------------------------------------------------------------
 
 
-def check_text(field: str, value: str | None, *, required: bool, max_length: int) -> None:
-    """Raise :class:`ValidationError` unless ``value`` is a fitting string."""
+def check_text(
+    field: str, value: str | None, *, required: bool, max_length: int, multiline: bool = False
+) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is a fitting string.
+
+    Besides type and length: no lone surrogates (they cannot be encoded as UTF-8) and no NUL
+    or control characters (tab, CR and LF are allowed when ``multiline``).
+    """
     if value is None or value == "":
         if required:
             raise ValidationError(field, "required", "is required")
@@ -100,6 +132,11 @@ def check_text(field: str, value: str | None, *, required: bool, max_length: int
         raise ValidationError(
             field, "max_length", f"must be at most {max_length} characters (got {len(value)})"
         )
+    if _SURROGATE.search(value):
+        raise ValidationError(field, "surrogate", "contains a lone surrogate")
+    bad = _MULTILINE_CONTROL if multiline else _CONTROL
+    if bad.search(value):
+        raise ValidationError(field, "control", "must not contain NUL or control characters")
 
 
 def check_enum(field: str, value: str | None, allowed: frozenset[str]) -> None:
@@ -109,7 +146,8 @@ def check_enum(field: str, value: str | None, allowed: frozenset[str]) -> None:
         raise ValidationError(field, "enum", f"must be one of: {choices} (got {value!r})")
 
 
-def _luhn_ok(digits: str) -> bool:
+def luhn_ok(digits: str) -> bool:
+    """Whether a string of ASCII digits passes the Luhn check."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -203,7 +241,7 @@ def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> No
         raise ValidationError(
             "card.number", "length", f"must be 12 to 19 digits (got {len(value)})"
         )
-    if not _luhn_ok(value):
+    if not luhn_ok(value):
         raise ValidationError("card.number", "luhn", "fails the Luhn check (mistyped number?)")
 
 

@@ -523,7 +523,7 @@ async def test_orders_list_pages_in_creation_order(raw: RawClient, payer: tuple[
     for query in ("limit=0", "limit=1001", "offset=-1", "limit=x"):
         status, doc = await raw.call("GET", f"{API}/orders/list?{query}")
         assert status == 400, query
-        assert "limit" in doc["message"]
+        assert doc["message"].startswith(query.split("=")[0] + ": ")
 
 
 @pytest.mark.anyio
@@ -566,7 +566,7 @@ async def test_hostile_bodies_get_400_envelopes(raw: RawClient) -> None:
             "POST", uri, headers=headers, tamper=lambda u, _b, d=deep: (u, d)
         )
         assert status == 400, (path, status, doc)
-        assert doc["message"] == "request body is nested too deeply"
+        assert doc["message"] == "body: nests deeper than 32 levels"
     customer = await _customer(raw)
     status, doc = await raw.call(
         "POST",

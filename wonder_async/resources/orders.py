@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._converter import structure
 from .._errors import ValidationError
-from .._models import Order, Refund, check_text
+from .._models import CURRENCIES, MAX_NOTE_LENGTH, Order, Refund, check_text
 from .._request import Recover, Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
@@ -80,7 +80,7 @@ def order_fields(
     check_text("order.currency", currency, required=True, max_length=3)
     if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
         raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
-    if not currency.isupper():
+    if not currency.isupper() or currency not in CURRENCIES:
         raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
     order: dict[str, Any] = {
         "reference_number": reference_number,
@@ -92,7 +92,7 @@ def order_fields(
     if tips is not None:
         order["tips"] = tips
     note = extra.pop("note", None)
-    check_text("order.note", note, required=False, max_length=254)
+    check_text("order.note", note, required=False, max_length=MAX_NOTE_LENGTH, multiline=True)
     for key, value in (("note", note), *extra.items()):
         if value is not None:
             order[key] = value

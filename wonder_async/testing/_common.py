@@ -29,7 +29,6 @@ __all__ = [
     "base_url_of",
     "enum_field",
     "money",
-    "page_window",
     "text_field",
 ]
 
@@ -63,12 +62,12 @@ def text_field(
     value = obj.get(key)
     if value is None or value == "":
         if required:
-            raise bad(f"{prefix}{key} is required")
+            raise bad(f"{prefix}{key}: is required")
         return None
     if not isinstance(value, str):
-        raise bad(f"{prefix}{key} must be a string")
+        raise bad(f"{prefix}{key}: must be a string")
     if len(value) > max_len:
-        raise bad(f"{prefix}{key} must be at most {max_len} characters")
+        raise bad(f"{prefix}{key}: must be at most {max_len} characters")
     return value
 
 
@@ -82,15 +81,15 @@ def amount_field(
     value = obj.get(key)
     if value is None or value == "":
         if required:
-            raise bad(f"{prefix}{key} is required")
+            raise bad(f"{prefix}{key}: is required")
         return None
     if not isinstance(value, str):
-        raise bad(f'{prefix}{key} must be a string amount like "21.00"')
+        raise bad(f'{prefix}{key}: must be a string amount like "21.00"')
     if not _AMOUNT.fullmatch(value):
-        raise bad(f"{prefix}{key} must be an amount like 21.00 (at most 2 decimal places)")
+        raise bad(f"{prefix}{key}: must be an amount like 21.00 (at most 2 decimal places)")
     amount = Decimal(value)
     if positive and amount <= 0:
-        raise bad(f"{prefix}{key} must be greater than 0")
+        raise bad(f"{prefix}{key}: must be greater than 0")
     return amount
 
 
@@ -106,23 +105,11 @@ def enum_field(
     value = obj.get(key)
     if value is None or value == "":
         if required:
-            raise bad(f"{prefix}{key} is required")
+            raise bad(f"{prefix}{key}: is required")
         return None
     if not isinstance(value, str) or value not in allowed:
-        raise bad(f"{prefix}{key} must be one of: {', '.join(sorted(allowed))}")
+        raise bad(f"{prefix}{key}: must be one of: {', '.join(sorted(allowed))}")
     return value
-
-
-def page_window(request: web.Request) -> tuple[int, int]:
-    """``(offset, limit)`` of a list request: limit 1..1000 (default 20), offset >= 0."""
-    try:
-        limit = int(request.query.get("limit", "20"))
-        offset = int(request.query.get("offset", "0"))
-    except ValueError:
-        raise bad("limit and offset must be integers") from None
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise bad("limit must be 1..1000 and offset >= 0")
-    return offset, limit
 
 
 def base_url_of(request: web.Request) -> str:

@@ -13,15 +13,16 @@ POST ``result=success|failed`` settles the token and answers 303 to the token's
 from __future__ import annotations
 
 import html
-import itertools
-import re
 import uuid as uuidlib
 from typing import Any, Final
 
 from aiohttp import web
 
-from .._models import DEFAULT_PAYMENT_METHODS, TRANSACTION_TYPES, mask_card_number
-from ._common import EmulatorBase, Reject, bad, base_url_of, page_window, text_field
+from .._errors import ValidationError
+from .._models import MAX_TOKEN_LENGTH, TOKEN_TYPES, mask_card_number
+from . import _rules as rules
+from ._common import EmulatorBase, Reject, bad, base_url_of
+from ._query import CUSTOMER_FIELDS, parse_query
 
 __all__ = [
     "CHARGE_DECLINED_CARD",
@@ -106,27 +107,18 @@ class CustomersMixin(EmulatorBase):
     def _check_customer_fields(
         self, fields: dict[str, Any], prefix: str, *, full: bool, uuid: str | None
     ) -> None:
-        for key, max_len in _CUSTOMER_FIELDS:
-            text_field(
-                fields, key, prefix, required=full and key in {"name", "phone"}, max_len=max_len
-            )
-        method = fields.get("default_payment_method")
-        if method and method not in DEFAULT_PAYMENT_METHODS:
-            raise bad(
-                f"{prefix}default_payment_method must be one of: "
-                + ", ".join(sorted(DEFAULT_PAYMENT_METHODS))
-            )
+        rules.customer_fields(fields, prefix, upsert=full)
         token = fields.get("default_payment_token")
         if token and (
             uuid is None or self.state.tokens.get(token, {}).get("customer_uuid") != uuid
         ):
-            raise bad(f"{prefix}default_payment_token is not a token of this customer")
+            raise bad(f"{prefix}default_payment_token: is not a token of this customer")
 
     async def _upsert(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        fields = body.get("customer")
-        if not isinstance(fields, dict):
-            raise bad("customer is required")
-        ref = text_field(fields, "reference_number", "customer.", required=True)
+        rules.only_keys(body, ["customer"])
+        fields = rules.obj(body, "customer", "customer") or {}
+        ref = rules.text(fields, "reference_number", "customer.reference_number", required=True)
+        ref = ref or ""
         # No await from here to the save: one event loop, so concurrent upserts of one
         # reference_number cannot both miss the lookup and create two customers.
         uuid = self.state.by_ref.get(ref)
@@ -145,7 +137,7 @@ class CustomersMixin(EmulatorBase):
         customer = dict(self._customer_or_404(request.match_info["uuid"]))
         ref = body.get("reference_number")
         if ref is not None and ref != customer["reference_number"]:
-            raise bad("reference_number cannot be changed")
+            raise bad("reference_number: cannot be changed")
         self._check_customer_fields(body, "", full=False, uuid=customer["uuid"])
         for key, _ in _CUSTOMER_FIELDS:
             # As the Put Customer page says: an empty name/email/phone leaves it unchanged.
@@ -168,19 +160,21 @@ class CustomersMixin(EmulatorBase):
         return {"customer": self._customer_view(self.state.customers[uuid], request)}, 200
 
     async def _get_by_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        token = self.state.tokens.get(text_field(body, "token", "", required=True))
+        rules.only_keys(body, ["token"])
+        token = self.state.tokens.get(
+            rules.text(body, "token", "token", required=True, max_length=MAX_TOKEN_LENGTH) or ""
+        )
         if token is None:
             raise Reject(404, 404, "no customer has this token")
         customer = self._customer_or_404(token["customer_uuid"])
         return {"customer": self._customer_view(customer, request)}, 200
 
     async def _list_customers(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        offset, limit = page_window(request)
-        source = request.query.get("linked_source_type")
-        if source is not None and source not in {"User", "Store"}:
-            raise bad("linked_source_type must be User or Store")
-        customers = itertools.islice(self.state.customers.values(), offset, offset + limit)
-        return {"customers": [self._customer_view(c, request) for c in customers]}, 200
+        query = parse_query(request.query.items(), CUSTOMER_FIELDS, params=["linked_source_type"])
+        rules.enum(query.params, "linked_source_type", "linked_source_type", {"User", "Store"},
+                   required=False)  # fmt: skip
+        views = (self._customer_view(c, request) for c in self.state.customers.values())
+        return {"customers": query.apply(views)}, 200
 
     # --- payment tokens ---------------------------------------------------------------------
 
@@ -203,32 +197,8 @@ class CustomersMixin(EmulatorBase):
 
     async def _create_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         customer = self._customer_or_404(request.match_info["uuid"])
-        card = body.get("card")
-        if not isinstance(card, dict):
-            raise bad("card is required")
-        number = text_field(card, "number", "card.", required=True, max_len=32)
-        number = number.replace(" ", "").replace("-", "")  # as printed on the card
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not _luhn(number):
-            raise bad("card.number is not a valid card number")
-        month = text_field(card, "exp_month", "card.", required=True, max_len=2)
-        year = text_field(card, "exp_year", "card.", required=True, max_len=4)
-        if not (month.isdigit() and year.isdigit() and 1 <= int(month) <= 12):
-            raise bad("card.exp_month/exp_year are not a valid expiry")
-        holder = text_field(card, "holder_name", "card.", required=True)
-        three_ds = card.get("3ds")
-        if not isinstance(three_ds, dict):
-            raise bad("card.3ds is required")
-        ok_url = text_field(
-            three_ds, "success_return_url", "card.3ds.", required=True, max_len=2048
-        )
-        fail_url = text_field(three_ds, "fail_return_url", "card.3ds.", required=True, max_len=2048)
-        transaction_type = card.get("transaction_type")
-        if not isinstance(transaction_type, str) or transaction_type not in TRANSACTION_TYPES:
-            raise bad("card.transaction_type must be one of the TransactionTypeEnum values")
-        address = card.get("billing_address") or {}
-        country = address.get("country_code") if isinstance(address, dict) else None
-        if country is not None and not re.fullmatch(r"[A-Z]{3}", str(country)):
-            raise bad("card.billing_address.country_code must be ISO 3166 alpha-3")
+        card = rules.card(body)
+        number = card["number"]
         token_id = str(uuidlib.uuid4())
         verify_uuid = str(uuidlib.uuid4())
         record: dict[str, Any] = {
@@ -241,14 +211,14 @@ class CustomersMixin(EmulatorBase):
             "error_msg": None,
             "credit_card": {
                 "number": mask_card_number(number),  # the full number is never stored
-                "exp_month": month.zfill(2),
-                "exp_year": year,
-                "holder_name": holder,
+                "exp_month": card["exp_month"],
+                "exp_year": card["exp_year"],
+                "holder_name": card["holder_name"],
                 "brand": _brand(number),
                 "billing_currency": "HKD",
             },
             "customer_uuid": customer["uuid"],
-            "return_urls": [ok_url, fail_url],
+            "return_urls": [card["success_return_url"], card["fail_return_url"]],
         }
         if number == FRICTIONLESS_CARD:
             record["state"] = "success"
@@ -269,20 +239,26 @@ class CustomersMixin(EmulatorBase):
             self.state.save_customer({**customer, "default_payment_token": token_id})
 
     async def _check_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        wanted = body.get("payment_token")
-        if not isinstance(wanted, dict):
-            raise bad("payment_token is required")
-        token_id = text_field(wanted, "token", "payment_token.", required=True)
+        rules.only_keys(body, ["payment_token"])
+        wanted = rules.obj(body, "payment_token", "payment_token") or {}
+        rules.only_keys(wanted, ["token", "verify_uuid"], "payment_token.")
+        token_id = rules.text(wanted, "token", "payment_token.token", required=True) or ""
         record = self._token_or_404(request.match_info["uuid"], token_id)
-        verify_uuid = wanted.get("verify_uuid")
+        verify_uuid = rules.text(
+            wanted, "verify_uuid", "payment_token.verify_uuid", max_length=MAX_TOKEN_LENGTH
+        )
         if verify_uuid is not None and verify_uuid != record["verify_uuid"]:
-            raise bad("payment_token.verify_uuid does not match the token")
+            raise bad("payment_token.verify_uuid: does not match the token")
         return {"payment_token": self._token_view(record, request)}, 200
 
     async def _list_tokens(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
         uuid = self._customer_or_404(request.match_info["uuid"])["uuid"]
         wanted = request.query.get("token_type")
         types = set(wanted.split(",")) if wanted else None
+        for part in types or ():
+            if part not in TOKEN_TYPES:
+                choices = ", ".join(sorted(TOKEN_TYPES))
+                raise ValidationError("token_type", "enum", f"must be one of: {choices}")
         if types and "Gateway" in types:
             types.add("CreditCard")
         tokens = [
@@ -294,7 +270,8 @@ class CustomersMixin(EmulatorBase):
 
     async def _delete_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         customer = self._customer_or_404(request.match_info["uuid"])
-        token_id = text_field(body, "token", "", required=True)
+        rules.only_keys(body, ["token"])
+        token_id = rules.text(body, "token", "token", required=True) or ""
         self._token_or_404(customer["uuid"], token_id)
         self.state.delete_token(token_id)
         if customer.get("default_payment_token") == token_id:

@@ -21,23 +21,16 @@ import datetime as dt
 import html
 import secrets
 import uuid as uuidlib
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final
 
 from aiohttp import web
 
-from ._common import (
-    Reject,
-    amount_field,
-    bad,
-    base_url_of,
-    enum_field,
-    money,
-    page_window,
-    text_field,
-)
+from .._models import MAX_TOKEN_LENGTH
+from . import _rules as rules
+from ._common import Reject, amount_field, bad, base_url_of, enum_field, money, text_field
 from ._customers import CHARGE_DECLINE, CustomersMixin
+from ._query import ORDER_FIELDS, parse_query
 from ._webhooks import WebhooksMixin
 
 __all__ = ["PAY_PATH", "OrdersMixin"]
@@ -161,15 +154,8 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
 
     def _order_from(self, body: dict[str, Any]) -> dict[str, Any]:
         """The order named by ``body["order"]`` (``number`` or ``reference_number``), a copy."""
-        wanted = body.get("order")
-        if not isinstance(wanted, dict):
-            raise bad("order is required")
-        number = text_field(wanted, "number", "order.", required=False, max_len=64)
-        ref = text_field(wanted, "reference_number", "order.", required=False)
-        if number is None and ref is None:
-            raise bad("order.number or order.reference_number is required")
-        if number is None:
-            number = self.state.order_by_ref.get(ref)
+        wanted = rules.order_key(body)
+        number = wanted.get("number") or self.state.order_by_ref.get(wanted["reference_number"])
         order = self.state.orders.get(number) if number is not None else None
         if order is None:
             raise Reject(404, 404, "order not found")
@@ -181,10 +167,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
 
     def _transaction_in(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         """The transaction of ``order`` named by ``body["transaction"]["uuid"]``."""
-        wanted = body.get("transaction")
-        if not isinstance(wanted, dict):
-            raise bad("transaction is required")
-        uuid = text_field(wanted, "uuid", "transaction.", required=True, max_len=64)
+        uuid = rules.transaction_uuid(body, required=True)
         for transaction in order.get("transactions", ()):
             if transaction["uuid"] == uuid:
                 result: dict[str, Any] = transaction
@@ -193,8 +176,9 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
 
     def _new_order(self, order_in: Any, customer_uuid: Any) -> dict[str, Any]:
         """Validate create-order fields; return the new (unsaved) order record."""
-        if not isinstance(order_in, dict):
-            raise bad("order is required")
+        order_in = rules.order(rules.obj({"order": order_in}, "order", "order") or {})
+        rules.text({"customer_uuid": customer_uuid}, "customer_uuid", "customer_uuid",
+                   max_length=MAX_TOKEN_LENGTH)  # fmt: skip
         ref = text_field(order_in, "reference_number", "order.", required=True)
         amount_field(order_in, "charge_fee", "order.", required=True)
         fee: str = order_in["charge_fee"]  # kept as written ("1" stays "1")
@@ -205,7 +189,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
                 raise bad("customer_uuid must be a string")
             self._customer_or_404(customer_uuid)
         if ref in self.state.order_by_ref:
-            raise bad("order.reference_number already exists")
+            raise bad("order.reference_number: already exists")
         order: dict[str, Any] = {
             "number": f"{len(self.state.orders) + 1:06d}{uuidlib.uuid4().hex[:8]}",
             "reference_number": ref,
@@ -239,8 +223,12 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
     # --- create and query --------------------------------------------------------------------
 
     async def _create_order(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        rules.only_keys(body, ["order", "customer_uuid", "app_id"])
+        rules.text(body, "app_id", "app_id", max_length=MAX_TOKEN_LENGTH)
+        link = rules.enum(request.query, "with_payment_link", "with_payment_link",
+                          {"true", "false"}, required=False)  # fmt: skip
         order = self._new_order(body.get("order"), body.get("customer_uuid"))
-        with_link = request.query.get("with_payment_link") == "true"
+        with_link = link == "true"
         if with_link:
             order[_WITH_LINK] = True
         view = self._commit(order, "order.created")
@@ -250,11 +238,9 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         return data, 200
 
     async def _get_order(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        rules.only_keys(body, ["order", "transaction"])
         if "order" not in body and "transaction" in body:
-            wanted = body["transaction"]
-            if not isinstance(wanted, dict):
-                raise bad("transaction must be an object with a uuid")
-            uuid = text_field(wanted, "uuid", "transaction.", required=True, max_len=64)
+            uuid = rules.transaction_uuid(body, required=True) or ""
             number = self.state.txn_order.get(uuid)
             if number is None:
                 raise Reject(404, 404, "no order has this transaction")
@@ -262,44 +248,37 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         return {"order": self._order_view(self._order_from(body))}, 200
 
     async def _list_orders(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
-        offset, limit = page_window(request)
-        customer_uuid = request.query.get("customer_uuid")
-        orders = [
-            o
+        query = parse_query(request.query.items(), ORDER_FIELDS, params=["customer_uuid"])
+        customer_uuid = query.params.get("customer_uuid")
+        # Filters see the order as the gateway shows it (totals, transactions); the Query DSL
+        # is applied before paging, so offset counts matching orders.
+        matching = [
+            (o, view)
             for o in self.state.orders.values()
             if customer_uuid is None or o.get("customer_uuid") == customer_uuid
+            for view in (self._order_view(o),)
+            if query.matches(view)
         ]
-        orders = list(self._filter_orders(request, orders))
         base = base_url_of(request)
         page = [
             {
                 "payment_link": base + PAY_PATH.format(number=o["number"])
                 if o.get(_WITH_LINK)
                 else None,
-                "order": self._order_view(o),
+                "order": view,
             }
-            for o in orders[offset : offset + limit]
+            for o, view in matching[query.offset : query.offset + query.limit]
         ]
-        return {"orders": page, "total": len(orders)}, 200
-
-    def _filter_orders(
-        self, request: web.Request, orders: list[dict[str, Any]]
-    ) -> Iterable[dict[str, Any]]:
-        """Hook for ``filter[field][op]=value`` (the Query DSL, wonder-api.md §4.5).
-
-        Gets the orders matching ``customer_uuid`` in creation order and returns those the
-        request's filters keep; fields are those of the order's view. Without a Query DSL
-        module every order is kept.
-        """
-        del request
-        return orders
+        return {"orders": page, "total": len(matching)}, 200
 
     # --- charge a saved token ----------------------------------------------------------------
 
     async def _open_payment(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        payment = body.get("payment")
-        if not isinstance(payment, dict):
-            raise bad("payment is required")
+        rules.only_keys(body, ["reference_number", "number", "order", "customer_uuid", "payment"])
+        rules.payment(body)
+        for key in ("reference_number", "number"):
+            rules.text(body, key, key)
+        payment = body["payment"]
         wanted = payment.get("payment_token")
         if not isinstance(wanted, dict):
             raise bad("payment.payment_token is required")
@@ -384,6 +363,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
     # --- void and refund ---------------------------------------------------------------------
 
     async def _void(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        rules.only_keys(body, ["order", "transaction"])
         order = self._order_from(body)
         if "transaction" not in body:
             if order["state"] == "voided":
@@ -415,6 +395,10 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         transaction["payment_data"] = {**transaction["payment_data"], "transaction_state": "voided"}
 
     async def _refund(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
+        rules.only_keys(body, ["order", "transaction", "refund"])
+        refund_in = rules.obj(body, "refund", "refund") or {}
+        rules.only_keys(refund_in, ["amount"], "refund.")
+        rules.amount(refund_in, "amount", "refund.amount", required=True)
         order = self._order_from(body)
         original = self._transaction_in(order, body)
         wanted = body.get("refund")

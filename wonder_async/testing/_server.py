@@ -41,6 +41,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._errors import ValidationError
 from .._signing import (
     ALGORITHM,
     Signer,
@@ -56,6 +57,7 @@ from ._customers import THREE_DS_PATH
 from ._dashboard import Dashboard
 from ._faults import ROUTES, FaultPlan, parse_faults
 from ._orders import PAY_PATH, OrdersMixin
+from ._rules import ReplayGuard, parse_body, path_param
 from ._state import State
 
 __all__ = ["Emulator", "generate_key_pair"]
@@ -68,6 +70,7 @@ _NONCE = re.compile(r"^[0-9A-Za-z]{16}$")
 #: Control endpoints for tests in any language; unsigned, like the 3-D Secure pages.
 _RESET_PATH: Final = "/__emulator/reset"
 _STATS_PATH: Final = "/__emulator/stats"
+_API_PREFIX: Final = Paths.ECHO.rsplit("/", 1)[0]
 #: Fault kinds that let the request be processed and spoil only the answer.
 _AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
 
@@ -130,6 +133,8 @@ class Emulator(OrdersMixin):
         :attr:`private_key_pem`; without either key a key pair made once per process is used.
     :param skew: accepted clock difference of a request's Credential time.
     :param dashboard: serve the dashboard (:mod:`wonder_async.testing._dashboard`) at ``/``.
+    :param reject_replays: answer 401 to a request whose Nonce and Signature were already seen
+        within ``skew`` (the gateway's behaviour is undocumented; off by default).
     """
 
     def __init__(
@@ -144,12 +149,14 @@ class Emulator(OrdersMixin):
         private_key: str | bytes | Path | None = None,
         skew: dt.timedelta = MAX_SKEW,
         dashboard: bool = True,
+        reject_replays: bool = False,
     ) -> None:
         if public_key is not None and private_key is not None:
             raise ValueError("give public_key or private_key, not both")
         self.host = host
         self.port = port
         self.skew = skew
+        self.replays = ReplayGuard(skew.total_seconds()) if reject_replays else None
         self.state = State(db)
         self.faults = parse_faults(faults) if isinstance(faults, str) else faults or FaultPlan()
         # reset() puts these back: a suite that resets between tests keeps its --faults.
@@ -219,6 +226,8 @@ class Emulator(OrdersMixin):
         self.faults.rules.update({k: list(v) for k, v in self._start_rules.items()})
         self.faults.scripts.update({k: deque(v) for k, v in self._start_scripts.items()})
         self.faults.injected.clear()
+        if self.replays is not None:
+            self.replays.clear()
         self.requests.clear()
         self.webhook_log.clear()
 
@@ -269,6 +278,8 @@ class Emulator(OrdersMixin):
         app.router.add_post(PAY_PATH, self._pay)
         app.router.add_post(_RESET_PATH, self._reset_endpoint)
         app.router.add_get(_STATS_PATH, self._stats_endpoint)
+        # Anything else under the API prefix: a 404 envelope, not aiohttp's plain-text page.
+        app.router.add_route("*", _API_PREFIX + "/{path:.*}", self._no_such_endpoint)
         if self._dashboard is not None:
             self._dashboard.install(app)
         return app
@@ -388,15 +399,13 @@ class Emulator(OrdersMixin):
             status = 200
             try:
                 self._authenticate(request, body)
-                try:
-                    payload = json.loads(body) if body else {}
-                except ValueError:
-                    raise bad("request body is not valid JSON") from None
-                except RecursionError:
-                    raise bad("request body is nested too deeply") from None
-                if not isinstance(payload, dict):
-                    raise bad("request body must be a JSON object")
-                data, status = await handler(request, payload)
+                try:  # the input rules (_rules.py): a refusal names the field and the rule
+                    payload = parse_body(body)
+                    for param, value in request.match_info.items():
+                        path_param(param, value)
+                    data, status = await handler(request, payload)
+                except ValidationError as exc:
+                    raise bad(str(exc)) from None
                 envelope = ok_envelope(data)
             except Reject as exc:
                 status, envelope = exc.status, error_envelope(exc.code, exc.message)
@@ -454,9 +463,17 @@ class Emulator(OrdersMixin):
         )
         if not ok:
             raise Reject(401, "E000004", "Invalid Signature.")
+        if self.replays is not None and not self.replays.first_use(nonce, signature, sent_at):
+            raise Reject(401, "E000006", "Replayed request: this Nonce and Signature were used.")
 
     async def _stats_endpoint(self, _request: web.Request) -> web.Response:
         return web.json_response(ok_envelope(self.stats))
+
+    async def _no_such_endpoint(self, request: web.Request) -> web.Response:
+        envelope = error_envelope(
+            404, f"no such endpoint: {request.method} {request.raw_path}"[:300]
+        )
+        return web.json_response(envelope, status=404)
 
     async def _reset_endpoint(self, _request: web.Request) -> web.Response:
         self.reset()

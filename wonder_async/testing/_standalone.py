@@ -49,6 +49,12 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not serve the browser dashboard at / (it is on by default)",
     )
     parser.add_argument(
+        "--reject-replays",
+        action="store_true",
+        help="answer 401 to a request whose Nonce+Signature was already used within the "
+        "30-minute window (the gateway's behaviour is undocumented; off by default)",
+    )
+    parser.add_argument(
         "--key-out",
         type=Path,
         default=None,
@@ -109,6 +115,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             public_key=args.public_key,
             private_key=key_path if reuse else None,
             dashboard=not args.no_dashboard,
+            reject_replays=args.reject_replays,
         )
     except (ValueError, ConfigurationError, OSError, sqlite3.Error) as exc:
         print(f"wonder emulator: {exc}", file=sys.stderr)
