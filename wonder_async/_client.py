@@ -396,7 +396,7 @@ class WonderClient:
         headers = self._shared.signer.sign(request.method, request.uri, request.body)
         if (tel := _telemetry.TELEMETRY) is not None:
             tel.record_signing(request, time.perf_counter() - started)
-        return attrs.evolve(request, signed=headers)
+        return request.with_signature(headers)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

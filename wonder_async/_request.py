@@ -74,3 +74,12 @@ class Request:
     def json(cls, method: str, uri: str, payload: Any, **kw: Any) -> Request:
         """Build a request whose body is ``payload`` as compact JSON."""
         return cls(method, uri, dump_json(payload), **kw)
+
+    def with_signature(self, headers: dict[str, str]) -> Request:
+        """This request with ``signed`` set (``attrs.evolve`` costs twice as much)."""
+        values = {name: getattr(self, name) for name in _FIELD_NAMES}
+        values["signed"] = headers
+        return Request(**values)
+
+
+_FIELD_NAMES: Final = tuple(a.name for a in attrs.fields(Request))
