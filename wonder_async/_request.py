@@ -79,7 +79,7 @@ class Request:
         """This request with ``signed`` set (``attrs.evolve`` costs twice as much)."""
         values = {name: getattr(self, name) for name in _FIELD_NAMES}
         values["signed"] = headers
-        return Request(**values)
+        return type(self)(**values)  # operation and every other field copied
 
 
 _FIELD_NAMES: Final = tuple(a.name for a in attrs.fields(Request))
