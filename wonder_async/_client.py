@@ -396,14 +396,7 @@ class WonderClient:
         headers = self._shared.signer.sign(request.method, request.uri, request.body)
         if (tel := _telemetry.TELEMETRY) is not None:
             tel.record_signing(request, time.perf_counter() - started)
-        return attrs.evolve(request, signed=headers)
-
-    async def _sign(self, request: Request) -> dict[str, str]:
-        shared = self._shared
-        if shared.inflight <= 1:
-            # Idle client: a thread hop would only add latency.
-            return shared.signer.sign(request.method, request.uri, request.body)
-        return await shared.sign_in_pool(request)
+        return request.with_signature(headers)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -425,8 +418,8 @@ class WonderClient:
                     return found
             while True:
                 attempt += 1
-                pause = shared.paused_until - time.monotonic()
-                if pause > 0:
+                # paused_until is 0.0 until a 429 asks for a pause: no clock read until then.
+                if shared.paused_until and (pause := shared.paused_until - time.monotonic()) > 0:
                     if time.monotonic() + pause >= deadline:
                         raise APITimeoutError(
                             "rate-limit pause would outlast the call's deadline",
@@ -438,12 +431,15 @@ class WonderClient:
                     await asyncio.sleep(pause)
                 if attempt == 1 and request.signed is not None:
                     headers = request.signed
-                elif call is None:
-                    headers = await self._sign(request)
                 else:
-                    signing = time.perf_counter()
-                    headers = await self._sign(request)
-                    call.signed(time.perf_counter() - signing)
+                    signing = time.perf_counter() if call is not None else 0.0
+                    headers = (
+                        shared.signer.sign(request.method, request.uri, request.body)
+                        if shared.inflight <= 1  # idle client: a thread hop only adds latency
+                        else await shared.sign_in_pool(request)
+                    )
+                    if call is not None:
+                        call.signed(time.perf_counter() - signing)
                 request_id = headers["X-Request-ID"]
                 started = time.monotonic()
                 remaining = deadline - started
@@ -462,9 +458,12 @@ class WonderClient:
                         headers,
                         min(remaining, opts.attempt_timeout),
                     )
-                    retry_after = parse_retry_after(resp_headers.get("Retry-After"))
+                    retry_header = resp_headers.get("Retry-After")
                     data = decode_envelope(
-                        status, body, request_id=request_id, retry_after=retry_after
+                        status,
+                        body,
+                        request_id=request_id,
+                        retry_after=parse_retry_after(retry_header) if retry_header else None,
                     )
                 except WonderError as exc:
                     exc.request_id = exc.request_id or request_id

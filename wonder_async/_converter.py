@@ -112,10 +112,19 @@ converter.register_structure_hook(PaymentToken, _structure_token)
 for _outer in (Customer, Order):
     converter.register_structure_hook(_outer, _lenient_factory(_outer))
 
+_MODEL_HOOKS: Final[dict[Any, Callable[[Any, Any], Any]]] = {
+    m: converter.get_structure_hook(m)
+    for m in (CreditCard, PaymentData, Transaction, PaymentToken, Customer, Order)
+}
+
 
 def structure(value: Any, cls: type[T]) -> T:
     """Structure ``value`` into ``cls``; a shape we cannot read raises APIConnectionError."""
     try:
+        hook = _MODEL_HOOKS.get(cls)
+        if hook is not None:  # the response models: skip the converter's dispatch
+            result: T = hook(value, cls)
+            return result
         return converter.structure(value, cls)
     except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
         raise APIConnectionError(

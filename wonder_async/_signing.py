@@ -10,10 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import hmac
 import os
-import uuid
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -50,10 +49,24 @@ PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
 
 def format_request_time(now: dt.datetime | None = None) -> str:
     """Return the UTC request time as ``yyyymmddHHMMSS``."""
-    moment = (
-        now.astimezone(dt.timezone.utc) if now is not None else dt.datetime.now(dt.timezone.utc)
-    )
-    return moment.strftime(_TIME_FORMAT)
+    if now is None:
+        return _current_request_time()
+    return now.astimezone(dt.timezone.utc).strftime(_TIME_FORMAT)
+
+
+# (second, text): the current second's request time, formatted once per second.
+_time_cache: tuple[int, str] = (-1, "")
+
+
+def _current_request_time() -> str:
+    global _time_cache
+    second = int(time.time())
+    cached = _time_cache  # one read: threads may replace it, never tear it
+    if cached[0] == second:
+        return cached[1]
+    text = time.strftime(_TIME_FORMAT, time.gmtime(second))
+    _time_cache = (second, text)
+    return text
 
 
 def parse_request_time(value: str) -> dt.datetime:
@@ -71,14 +84,28 @@ _NONCE_MAP: Final = bytes.maketrans(bytes(range(248)), (_NONCE_ALPHABET * 4).enc
 _NONCE_DROP: Final = bytes(range(248, 256))
 
 
+def _nonce_from(random: bytes) -> str | None:
+    chars = random.translate(_NONCE_MAP, _NONCE_DROP)
+    return chars[:_NONCE_LENGTH].decode() if len(chars) >= _NONCE_LENGTH else None
+
+
+def _uuid4_text(random: bytes) -> str:
+    """``str(uuid.uuid4())`` from 16 given random bytes (version 4, RFC 4122 variant)."""
+    b = bytearray(random)
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def new_nonce() -> str:
     """Return 16 alphanumerics drawn from a CSPRNG, fresh for every request."""
     # One os.urandom call (not one per character): every call releases and re-takes the GIL,
     # which stalls signing threads behind a busy event loop.
     while True:
-        chars = os.urandom(24).translate(_NONCE_MAP, _NONCE_DROP)
-        if len(chars) >= _NONCE_LENGTH:
-            return chars[:_NONCE_LENGTH].decode()
+        nonce = _nonce_from(os.urandom(24))
+        if nonce is not None:
+            return nonce
 
 
 def parse_credential(credential: str) -> tuple[str, str, str]:
@@ -99,12 +126,13 @@ def signature_message(
 
     ``uri`` is the path plus query string exactly as sent; ``body`` the exact bytes sent.
     """
-    k1 = hmac.new(nonce.encode(), request_time.encode(), hashlib.sha256).digest()
-    k2 = hmac.new(k1, algorithm.encode(), hashlib.sha256).digest()
+    # hmac.digest: one-shot, in C (hmac.new builds a Python HMAC object per step).
+    k1 = hmac.digest(nonce.encode(), request_time.encode(), "sha256")
+    k2 = hmac.digest(k1, algorithm.encode(), "sha256")
     content = method.upper().encode() + b"\n" + uri.encode()
     if body:
         content += b"\n" + body
-    return hmac.new(k2, content, hashlib.sha256).hexdigest()
+    return hmac.digest(k2, content, "sha256").hex()
 
 
 def _read_key_bytes(key: str | bytes | os.PathLike[str], what: str) -> bytes:
@@ -202,6 +230,11 @@ def verify_signature(
     return True
 
 
+# Stateless parameter objects, shared by every signature.
+_PADDING: Final = padding.PKCS1v15()
+_SHA256: Final = hashes.SHA256()
+
+
 class Signer:
     """Holds one app's private key (as a key object only) and signs requests with it.
 
@@ -220,8 +253,10 @@ class Signer:
 
     def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
         """Return the ``Credential``, ``Nonce``, ``Signature`` and ``X-Request-ID`` headers."""
-        request_time = format_request_time()
-        nonce = new_nonce()
+        request_time = _current_request_time()
+        # One CSPRNG read for the nonce and the request id (each read releases the GIL).
+        random = os.urandom(40)
+        nonce = _nonce_from(random[:24]) or new_nonce()
         message = signature_message(
             request_time=request_time,
             algorithm=ALGORITHM,
@@ -230,12 +265,12 @@ class Signer:
             uri=uri,
             body=body,
         )
-        raw = self._key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
+        raw = self._key.sign(message.encode(), _PADDING, _SHA256)
         return {
             "Credential": f"{self.app_id}/{request_time}/{ALGORITHM}",
             "Nonce": nonce,
             "Signature": base64.b64encode(raw).decode(),
-            "X-Request-ID": str(uuid.uuid4()),
+            "X-Request-ID": _uuid4_text(random[24:]),
         }
 
 

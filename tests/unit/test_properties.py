@@ -6,6 +6,7 @@ import base64
 import contextlib
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import attrs
@@ -137,6 +138,66 @@ def test_request_models_only_raise_validation_error(
         CustomerFields(name=holder, phone=cvv, reference_number=month, email=year,
                        default_payment_method=country,
                        dial_code=cvv).validate(prefix="c.", for_upsert=True)  # fmt: skip
+
+
+_CUSTOMER_FIELDS = (
+    "reference_number",
+    "name",
+    "phone",
+    "email",
+    "dial_code",
+    "company_name",
+    "default_payment_method",
+    "default_payment_token",
+)
+_customer_values = (
+    st.none()
+    | st.just("")
+    | st.text(max_size=70)
+    | st.integers()
+    | st.sampled_from(
+        ["Credit Card", "FPS", "a@b.co", "a@b.co\n", "x" * 64, "x" * 65, "x" * 255, "x" * 256]
+    )
+)
+
+
+def _first_broken_customer_rule(fields: dict[str, Any], for_upsert: bool) -> str | None:
+    """The §3.1 rules, written out independently of the SDK's code."""
+    methods = {"Credit Card", "Alipay", "Wechat Pay", "Google Pay", "FPS", "Octopus Business",
+               "Union Pay", "Payment Token"}  # fmt: skip
+    limits = {"dial_code": 6, "default_payment_token": 64}
+    for name in _CUSTOMER_FIELDS:
+        value = fields[name]
+        if name == "default_payment_method":
+            ok = value is None or value in methods
+        elif value is None or value == "":
+            ok = not (for_upsert and name in ("reference_number", "name", "phone"))
+        else:
+            ok = isinstance(value, str) and len(value) <= limits.get(name, 255)
+            if ok and name == "email":
+                ok = re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
+        if not ok:
+            return name
+    return None
+
+
+@FAST
+@given(
+    fields=st.fixed_dictionaries(dict.fromkeys(_CUSTOMER_FIELDS, _customer_values)),
+    for_upsert=st.booleans(),
+)
+def test_customer_fields_pass_exactly_when_every_rule_holds(
+    fields: dict[str, Any], for_upsert: bool
+) -> None:
+    """CustomerFields.validate accepts exactly the inputs that satisfy the §3.1 rules, and
+    names the first field (in the documented order) that does not."""
+    broken = _first_broken_customer_rule(fields, for_upsert)
+    if broken is None:
+        CustomerFields(**fields).validate(prefix="c.", for_upsert=for_upsert)
+    else:
+        with pytest.raises(ValidationError) as info:
+            CustomerFields(**fields).validate(prefix="c.", for_upsert=for_upsert)
+        assert info.value.field == f"c.{broken}"
 
 
 # --- (d) the webhook verifier -------------------------------------------------------------------
