@@ -33,7 +33,7 @@ async def test_hostile_customer_fields_are_escaped_on_every_page(
 ) -> None:
     """A customer named with markup shows as text: no tag of it reaches the page."""
     data = await raw.ok(
-        "POST", f"{API}/customers", customer_body('ref"><b>1', name=HOSTILE, email=HOSTILE)
+        "POST", f"{API}/customers", customer_body('ref"><b>1', name=HOSTILE, company_name=HOSTILE)
     )
     uuid = data["customer"]["uuid"]
     for path in ("/", "/?ref=ref", f"/dashboard/customers/{uuid}"):

@@ -174,6 +174,8 @@ def _first_broken_customer_rule(fields: dict[str, Any], for_upsert: bool) -> str
             ok = not (for_upsert and name in ("reference_number", "name", "phone"))
         else:
             ok = isinstance(value, str) and len(value) <= limits.get(name, 255)
+            # No lone surrogates (not UTF-8) and no NUL or control characters.
+            ok = ok and re.search("[\ud800-\udfff\x00-\x1f\x7f-\x9f]", value) is None
             if ok and name == "email":
                 ok = re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
         if not ok:
