@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_examples import EXAMPLES, MANIFESTS, PYTEST, RECIPES, ROOT, SCRIPTS, SHELL
+from tests.e2e.test_examples import (
+    EXAMPLES,
+    MANIFESTS,
+    NOTEBOOKS,
+    PYTEST,
+    RECIPES,
+    ROOT,
+    SCRIPTS,
+    SHELL,
+)
 
 DOCS = ROOT / "docs"
 PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md")])
@@ -72,7 +81,7 @@ def test_every_code_block_is_run(page: Path) -> None:
         if include:
             name = include["name"]
             assert (EXAMPLES / name).is_file(), f"{where}: examples/{name} does not exist"
-            assert name in {*SCRIPTS, *RECIPES, *SHELL, *PYTEST, *MANIFESTS}, (
+            assert name in {*SCRIPTS, *RECIPES, *SHELL, *PYTEST, *MANIFESTS, *NOTEBOOKS}, (
                 f"{where}: {name} is not run"
             )
             previous_include = name

@@ -103,6 +103,8 @@ SHELL: dict[str, list[str]] = {
 PYTEST = {"test_with_emulator.py"}
 #: Deployment manifests; tests/e2e/test_cli_billing.py runs their commands as each pod would.
 MANIFESTS = {"billing_job.yaml"}
+#: Notebook cells (IPython syntax), run on a real kernel by tests/notebook/test_notebook.py.
+NOTEBOOKS = {"notebook.ipy"}
 
 
 def _env() -> dict[str, str]:
@@ -137,7 +139,7 @@ def _assert_in_order(output: str, patterns: list[str]) -> None:
 def test_every_example_is_checked() -> None:
     """No file in examples/ escapes these tests."""
     files = {p.name for p in EXAMPLES.iterdir() if p.is_file()}
-    assert files == set(SCRIPTS) | RECIPES | set(SHELL) | PYTEST | MANIFESTS
+    assert files == set(SCRIPTS) | RECIPES | set(SHELL) | PYTEST | MANIFESTS | NOTEBOOKS
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
