@@ -28,8 +28,12 @@ T = TypeVar("T")
 _CANCEL_GRACE = 2.0
 #: Code flags of ``async def`` functions and async generators (the caller check).
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
-#: Module prefixes skipped when looking for the caller's frame.
+#: Packages whose frames are skipped when looking for the caller's frame.
 _OURS = ("wonder_sync", "wonder_async")
+
+
+def _is_ours(module: str) -> bool:
+    return module.split(".", 1)[0] in _OURS
 
 
 class Portal:
@@ -92,7 +96,7 @@ class Portal:
             return
         frame: FrameType | None = sys._getframe(2)
         depth = 3
-        while frame is not None and frame.f_globals.get("__name__", "").startswith(_OURS):
+        while frame is not None and _is_ours(frame.f_globals.get("__name__", "")):
             frame, depth = frame.f_back, depth + 1
         if frame is None or not frame.f_code.co_flags & _ASYNC_CODE:
             return
