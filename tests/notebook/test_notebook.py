@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
+from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
 from wonder_async.testing import Emulator
@@ -71,3 +73,50 @@ def test_notebook_runs_blocking_and_async_clients(
     ]
     assert CARD_NUMBER not in "".join(texts)
     assert emu.stats["requests"]["payment_tokens.create"] == 1
+
+
+@pytest.mark.timeout(180)
+def test_interrupting_the_kernel_cancels_the_call(
+    wonder_emulator_thread: Emulator, tmp_path: Path
+) -> None:
+    """Jupyter's stop button during a slow blocking call: KeyboardInterrupt, nothing in flight."""
+    emu = wonder_emulator_thread
+    emu.faults.script("echo", ["latency@8s"])
+    env = {
+        **os.environ,
+        "WONDER_APP_ID": emu.app_id,
+        "WONDER_PRIVATE_KEY": emu.private_key_pem,
+        "WONDER_BASE_URL": emu.base_url,
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "IPYTHONDIR": str(tmp_path / "ipython"),
+    }
+    km, kc = start_new_kernel(startup_timeout=120, kernel_name="python3", env=env, cwd=tmp_path)
+    try:
+        kc.execute_interactive("from wonder_sync import WonderClient\nwonder = WonderClient()")
+        msg_id = kc.execute("wonder.echo('slow')")
+        deadline = time.monotonic() + 60
+        while emu.stats["requests"].get("echo", 0) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=60)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert (reply["content"]["status"], reply["content"]["ename"]) == (
+            "error",
+            "KeyboardInterrupt",
+        )
+        printed: list[str] = []
+        kc.execute_interactive(
+            "import time\n"
+            "for _ in range(200):  # the in-flight count, polled for at most 4 s\n"
+            "    if not wonder._async._shared.inflight:\n"
+            "        break\n"
+            "    time.sleep(0.02)\n"
+            "print(wonder._async._shared.inflight, wonder.echo('next'))\n"
+            "wonder.close()",
+            timeout=60,
+            output_hook=lambda msg: printed.append(msg["content"].get("text", "")),
+        )
+        assert "".join(printed) == "0 next\n"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
