@@ -106,8 +106,9 @@ SCRIPTS: dict[str, list[str]] = {
         r"order state: completed paid",
     ],
 }
-#: Modules that a framework serves; checked below with real signed webhooks, not run as scripts.
-RECIPES = {"webhooks_fastapi.py", "webhooks_django.py"}
+#: Modules that a framework serves; checked below with real signed webhooks, not run as scripts
+#: (observability_fastapi.py: by tests/e2e/test_telemetry_fastapi.py, over OTLP).
+RECIPES = {"webhooks_fastapi.py", "webhooks_django.py", "observability_fastapi.py"}
 #: What each shell example prints (regular expressions, in order).
 SHELL: dict[str, list[str]] = {
     "make_keys.sh": [r"wrote private_key.pem \(secret\) and public_key.pem \(upload this one\)"],
