@@ -80,14 +80,35 @@ SCRIPTS: dict[str, list[str]] = {
         r"invoice-1002 paid \['Sales:9.90:ok'\]",
         r"invoice-1003 unpaid \['Sales:15.00:failed'\]",
     ],
+    "observability.py": [
+        r"log INFO customers.upsert attempt=1 status=503 request_id=[0-9a-f-]{36}",
+        r"POST /members/\{ref\}",
+        r"wonder customers.upsert  POST /svc/payment/api/v1/openapi/customers -> 200, attempts=2",
+        r"event retry: attempt 1 failed with http_503, retried after \d+\.\d\d s",
+        r"wonder orders.create  POST /svc/payment/api/v1/openapi/orders -> 200, attempts=1",
+        r"metric wonder.client.attempts \[\{attempt\}\] \{wonder.operation=customers.upsert\}: 2",
+        r"metric wonder.client.attempts \[\{attempt\}\] \{wonder.operation=orders.create\}: 1",
+        r"metric wonder.client.call.duration \[s\] \{wonder.operation=customers.upsert, "
+        r"wonder.outcome=success\}: 1",
+        r"metric wonder.client.call.duration \[s\] \{wonder.operation=orders.create, "
+        r"wonder.outcome=success\}: 1",
+        r"metric wonder.client.calls.in_flight \[\{call\}\] "
+        r"\{wonder.operation=customers.upsert\}: 0",
+        r"metric wonder.client.calls.in_flight \[\{call\}\] \{wonder.operation=orders.create\}: 0",
+        r"metric wonder.client.retries \[\{retry\}\] \{wonder.operation=customers.upsert, "
+        r"wonder.retry_reason=http_503\}: 1",
+        r"metric wonder.client.signing.duration \[s\] \{wonder.operation=customers.upsert\}: 2",
+        r"metric wonder.client.signing.duration \[s\] \{wonder.operation=orders.create\}: 1",
+    ],
     "webhooks_aiohttp.py": [
         r"verified webhook: order.created o-1 unpaid",
         r"verified webhook: order.paid o-1 paid",
         r"order state: completed paid",
     ],
 }
-#: Modules that a framework serves; checked below with real signed webhooks, not run as scripts.
-RECIPES = {"webhooks_fastapi.py", "webhooks_django.py"}
+#: Modules that a framework serves; checked below with real signed webhooks, not run as scripts
+#: (observability_fastapi.py: by tests/e2e/test_telemetry_fastapi.py, over OTLP).
+RECIPES = {"webhooks_fastapi.py", "webhooks_django.py", "observability_fastapi.py"}
 #: What each shell example prints (regular expressions, in order).
 SHELL: dict[str, list[str]] = {
     "make_keys.sh": [r"wrote private_key.pem \(secret\) and public_key.pem \(upload this one\)"],
