@@ -17,6 +17,7 @@ seeds customers x 2 tokens and runs `wonder tokens export` (tokens/s, peak RSS, 
 token, none twice).
 
     python benchmarks/billing.py                 # 100,000 charges; export of 20,000 x 2
+    python benchmarks/billing.py --rows 2000 --rounds 3 --skip-export   # ratios, interleaved
     python benchmarks/billing.py --quick         # CI smoke: 1,000 charges; export of 300 x 2
     python benchmarks/billing.py --rows 100000 --only wonder --skip-export   # RSS at 100k
 """
@@ -28,7 +29,9 @@ import asyncio
 import csv
 import json
 import os
+import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -236,6 +239,7 @@ def _export(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of --rows")
     parser.add_argument("--export-customers", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="1,000 rows, export of 300 x 2")
     parser.add_argument("--skip-export", action="store_true")
@@ -260,26 +264,36 @@ def main() -> int:
             f"{args.rows} charges/contender, 1% bad, concurrency {CONCURRENCY}, emulator in "
             f"its own process; {os.cpu_count()} CPUs; idle `wonder` RSS {idle_rss:.0f} MB"
         )
-        print(f"{'contender':<52} {'rows/s':>8} {'peak RSS MB':>12} {'check':<10}")
-        rates: dict[str, float] = {}
-        for name in args.only.split(","):
-            rows, out = work / f"{name}.csv", work / f"{name}.jsonl"
-            bad = _write_charges(rows, args.rows, name, owners)
-            if name == "wonder":
-                cmd = [sys.executable, "-m", "wonder_async.cli", "payments", "charge", "--file",
-                       str(rows), "--out", str(out), "--concurrency", str(CONCURRENCY)]  # fmt: skip
-            else:
-                cmd = [sys.executable, __file__, "--handwritten-worker", str(rows), str(out),
-                       str(_LOOKUPS[name]), json.dumps(env)]  # fmt: skip
-            seconds, rss, _code = _run_child(cmd, env)
-            rates[name] = args.rows / seconds
-            check = _check(env, name, args.rows, bad, out, sdk=name == "wonder")
-            print(f"{_LABELS[name]:<52} {rates[name]:>8.0f} {rss:>12.0f} {check:<10}")
-            if name == "wonder":
-                print(f"peak RSS growth over idle: {rss - idle_rss:.0f} MB for {args.rows} rows")
-        for name in rates:
+        print(f"{'round':>5} {'contender':<52} {'rows/s':>8} {'peak RSS MB':>12} {'check':<10}")
+        names = args.only.split(",")
+        rates: dict[str, list[float]] = {name: [] for name in names}
+        for rnd in range(args.rounds):  # interleaved, start rotated: a noisy machine's drift
+            for name in names[rnd % len(names) :] + names[: rnd % len(names)]:
+                prefix = f"{name}r{rnd}"
+                rows, out = work / f"{prefix}.csv", work / f"{prefix}.jsonl"
+                bad = _write_charges(rows, args.rows, prefix, owners)
+                if name == "wonder":
+                    cmd = [sys.executable, "-m", "wonder_async.cli", "payments", "charge",
+                           "--file", str(rows), "--out", str(out), "--concurrency",
+                           str(CONCURRENCY)]  # fmt: skip
+                else:
+                    cmd = [sys.executable, __file__, "--handwritten-worker", str(rows), str(out),
+                           str(_LOOKUPS[name]), json.dumps(env)]  # fmt: skip
+                seconds, rss, _code = _run_child(cmd, env)
+                rates[name].append(args.rows / seconds)
+                check = _check(env, prefix, args.rows, bad, out, sdk=name == "wonder")
+                print(
+                    f"{rnd:>5} {_LABELS[name]:<52} {rates[name][-1]:>8.0f} {rss:>12.0f} {check:<10}"
+                )
+                if name == "wonder":
+                    print(f"      peak RSS growth over idle: {rss - idle_rss:.0f} MB")
+        for name in names:
             if name != "wonder" and "wonder" in rates:
-                print(f"ratio wonder / {_LABELS[name]}: {rates['wonder'] / rates[name]:.2f}")
+                ratios = [w / h for w, h in zip(rates["wonder"], rates[name], strict=True)]
+                print(
+                    f"ratio wonder / {_LABELS[name]} per round: min {min(ratios):.2f}  "
+                    f"median {statistics.median(ratios):.2f}  max {max(ratios):.2f}"
+                )
         if not args.skip_export:
             _export(work, env, args.export_customers, idle_rss, owners)
     finally:
@@ -287,6 +301,7 @@ def main() -> int:
         emulator.wait(timeout=10)
         assert emulator.stdout is not None
         emulator.stdout.close()
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -31,5 +31,6 @@ def test_billing_benchmark_quick_checks_the_ledger() -> None:
     assert "wonder payments charge" in out
     assert out.count(" ok ") >= 4  # every contender's ledger check
     assert "ratio wonder / hand-written" in out
+    assert "median" in out
     assert "export:" in out
     assert "check: ok" in out

@@ -1,5 +1,6 @@
-"""`wonder tokens export` and `payment_tokens.check_many` against the emulator, as a user runs them:
-every token once, after a SIGKILL and --resume, and while customers are being added."""
+"""`wonder tokens export`, `payment_tokens.check_many` and `payments.create_many` against the
+emulator, as a user runs them: every token once (after a SIGKILL and --resume, and while
+customers are being added), every charge once."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 import wonder_async
 from tests.e2e.test_async_flows import THREE_DS, card
 from tests.e2e.test_cli import WONDER, _env, _run
-from wonder_async import NotFoundError
+from wonder_async import NotFoundError, ValidationError
 from wonder_sync import WonderClient
 
 PENDING = "4000000000003220"  # binds pending 3-D Secure in the emulator
@@ -203,3 +204,37 @@ def test_check_many_blocking(wonder_emulator_thread: Any) -> None:
         exported = list(wonder.payment_tokens.export(page_size=1))
         assert [len(x.tokens) for x in exported] == [3]
         assert exported[0].resume_offset == 1
+
+
+@pytest.mark.anyio
+async def test_create_many_charges_once_and_reports_declines(
+    wonder: wonder_async.WonderClient,
+) -> None:
+    """create_many: good rows paid, a declined card and a bad row are results; run again, every
+    charge is found (recovered), none is made twice."""
+    c = await wonder.customers.upsert(reference_number="cm", name="N", phone="1")
+    good = await wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
+    poor = await wonder.payment_tokens.create(
+        c.uuid or "", card=card("4000000000009995"), three_ds=THREE_DS
+    )
+    rows = [
+        {"reference_number": f"o-{i}", "customer_uuid": c.uuid, "currency": "HKD",
+         "token": good.token, "amount": f"{i + 1}.00"}
+        for i in range(10)
+    ] + [
+        {"reference_number": "o-poor", "customer_uuid": c.uuid, "currency": "HKD",
+         "token": poor.token, "amount": "3.00"},
+        {"reference_number": "o-bad", "token": good.token, "amount": "1.234"},
+    ]  # fmt: skip
+    first = {r.index: r async for r in wonder.payments.create_many(rows, concurrency=4)}
+    assert all(first[i].ok and not first[i].payment.recovered for i in range(10))  # type: ignore[union-attr]
+    assert isinstance(first[10].error, wonder_async.CardDeclinedError)
+    assert first[10].error.code
+    assert isinstance(first[11].error, ValidationError)
+    again = {r.index: r async for r in wonder.payments.create_many(iter(rows), concurrency=4)}
+    assert all(again[i].payment.recovered for i in range(10))  # type: ignore[union-attr]
+    assert [again[i].payment_uuid for i in range(10)] == [first[i].payment_uuid for i in range(10)]
+    for i in range(10):
+        order = await wonder.orders.get(reference_number=f"o-{i}")
+        assert [t.success for t in order.transactions] == [True]
+        assert order.correspondence_state == "paid"
