@@ -31,7 +31,7 @@ CHECKED_COMMANDS = {
 }
 
 #: Pages other helpers own whose code is not run yet: their test is an expected failure until
-#: it is (strict: once the page passes, its entry must go). Tracked in issue #16.
+#: it is. Not strict, so the fix can land before the entry goes; remove it once the page passes.
 PENDING = {
     "docs/guides/observability.md": "the OTLP/FastAPI, aiohttp and logging snippets",
 }
@@ -56,7 +56,9 @@ def _pages() -> list[object]:
     for page in PAGES:
         name = str(page.relative_to(ROOT))
         marks = (
-            [pytest.mark.xfail(reason=f"not run yet: {PENDING[name]}")] if name in PENDING else []
+            [pytest.mark.xfail(reason=f"not run yet: {PENDING[name]}", strict=False)]
+            if name in PENDING
+            else []
         )
         params.append(pytest.param(page, id=name, marks=marks))
     return params
