@@ -19,7 +19,7 @@ THREE_DS = ThreeDS(
 
 
 def card(number: str) -> Card:
-    return Card(number=number, exp_month=12, exp_year=2030, holder_name="TAI MAN", cvv="123")
+    return Card(number=number, exp_month=12, exp_year=2035, holder_name="TAI MAN", cvv="123")
 
 
 async def cardholder_approves(verify_url: str) -> None:

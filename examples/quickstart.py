@@ -27,7 +27,7 @@ async def main() -> None:
         token = await wonder.payment_tokens.create(
             customer.uuid,
             card=Card(
-                number="4242424242424242", exp_month=12, exp_year=2030, holder_name="TAI MAN"
+                number="4242424242424242", exp_month=12, exp_year=2035, holder_name="TAI MAN"
             ),
             three_ds=ThreeDS(
                 success_return_url="https://shop.example/3ds/ok",

@@ -320,8 +320,11 @@ class CustomersMixin(EmulatorBase):
 
         What the cardholder's buttons on the ``verify_url`` page (and the dashboard's) do: a
         pending token turns ``success`` (and becomes the default if the customer has none) or
-        ``failed`` with ``E200002``; a settled token stays as it is. Returns the token record.
+        ``failed`` with ``E200002``; a settled token stays as it is.
 
+        :param verify_uuid: the token's ``verify_uuid``, the last part of its ``verify_url``.
+        :param result: ``"success"`` to approve, ``"failed"`` to decline.
+        :returns: the token record as the emulator stores it.
         :raises KeyError: when no token has this ``verify_uuid``.
         :raises ValueError: when ``result`` is neither ``success`` nor ``failed``.
         """

@@ -117,7 +117,14 @@ class FaultPlan:
     rng: random.Random = attrs.Factory(random.Random)
 
     def add(self, route: str, kind: str, rate: float, param: float | None = None) -> None:
-        """Inject ``kind`` on ``route`` (or ``*``) with probability ``rate``."""
+        """Inject ``kind`` on ``route`` (or ``*``) with probability ``rate``.
+
+        :param route: a name from :data:`ROUTES`, or ``*`` for every route.
+        :param kind: a fault kind, e.g. ``503``, ``reset_after``, ``latency``, ``429``.
+        :param rate: the probability per request, 0 to 1.
+        :param param: seconds: the delay of ``latency``, the ``Retry-After`` of ``429``.
+        :raises ValueError: for an unknown kind or a rate outside 0..1.
+        """
         if not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be within 0..1")
         if kind == "ok":
@@ -128,7 +135,12 @@ class FaultPlan:
         self.rules.setdefault(route, []).append(fault)
 
     def script(self, route: str, kinds: list[str]) -> None:
-        """Inject exactly these faults (``ok`` for none) on the next requests to ``route``."""
+        """Inject exactly these faults (``ok`` for none) on the next requests to ``route``.
+
+        :param route: a name from :data:`ROUTES`, or ``*`` for every route.
+        :param kinds: fault kinds in order, e.g. ``["503", "ok", "reset_after"]``.
+        :raises ValueError: for an unknown kind.
+        """
         self.scripts.setdefault(route, deque()).extend(_fault(k) for k in kinds)
 
     def clear(self) -> None:
@@ -137,11 +149,19 @@ class FaultPlan:
         self.scripts.clear()
 
     def seed(self, value: int) -> None:
-        """Make rate-based draws repeatable."""
+        """Make rate-based draws repeatable.
+
+        :param value: the seed of the plan's random generator.
+        """
         self.rng.seed(value)
 
     def draw(self, route: str) -> tuple[float, Fault | None]:
-        """Return ``(added_latency, terminal_fault)`` for one request to ``route``."""
+        """Decide the faults of one request to ``route`` (the emulator calls this).
+
+        :param route: the route the request is for.
+        :returns: ``(added_latency, terminal_fault)``: seconds to wait, and the fault to
+            answer with or ``None``.
+        """
         for key in (route, "*"):
             queue = self.scripts.get(key)
             if queue:
@@ -170,6 +190,7 @@ def parse_faults(spec: str, plan: FaultPlan | None = None) -> FaultPlan:
 
     :param spec: the text, e.g. ``*:503=0.05,latency=0.1@50ms;echo:script=429@2|ok``.
     :param plan: add to this plan (e.g. ``emu.faults``) instead of a new one.
+    :returns: the plan with the spec's rules and scripts added.
     :raises ValueError: naming the part of the spec that is wrong.
     """
     plan = plan if plan is not None else FaultPlan()

@@ -464,7 +464,11 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
     async def pay_order(self, number: str) -> None:
         """Pay what an order still owes, as if its payment link was used with the test card
         ``4242424242424242``, and send ``order.paid``; a paid, refunded or voided order is left
-        as it is."""
+        as it is.
+
+        :param number: Wonder's number of the order.
+        :raises KeyError: when there is no such order.
+        """
         order = self._copy(self.state.orders[number])
         if order["correspondence_state"] not in {"unpaid", "partial_paid"}:
             return

@@ -81,6 +81,7 @@ def generate_key_pair(purpose: str = "app") -> tuple[str, str]:
 
     :param purpose: one pair per purpose (``app`` for request signing, ``webhook`` for
         the gateway's own webhook key).
+    :returns: the private and the public key as PEM text.
     """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
@@ -210,7 +211,11 @@ class Emulator(OrdersMixin):
     # --- lifecycle ------------------------------------------------------------------------
 
     def register_app(self, app_id: str, public_key: str | bytes | Path) -> None:
-        """Accept requests signed for ``app_id`` with the private half of ``public_key``."""
+        """Accept requests signed for ``app_id`` with the private half of ``public_key``.
+
+        :param app_id: the AppID clients put in their ``Credential`` header.
+        :param public_key: the app's public key: PEM text or bytes, base64 of the PEM, or a path.
+        """
         key = load_public_key(public_key)
         self._keys[app_id] = key
         self.state.save_app(app_id, _public_pem(key))
@@ -248,7 +253,11 @@ class Emulator(OrdersMixin):
         return {"requests": dict(self.requests), "faults": dict(self.faults.injected)}
 
     def make_app(self) -> web.Application:
-        """The aiohttp application (for embedding in another server or test client)."""
+        """Build the aiohttp application, for embedding in another server or a test client.
+
+        :returns: the application with every API route, the 3-D Secure and payment pages and
+            the control endpoints.
+        """
         app = web.Application(client_max_size=1 << 20)
         api: list[tuple[str, str, str, Handler]] = [
             ("POST", Paths.ECHO, "echo", self._echo),
@@ -333,6 +342,7 @@ class Emulator(OrdersMixin):
         it, joins the thread and closes its loop, so no thread, socket or loop outlives it.
 
         :param kwargs: passed to :class:`Emulator`.
+        :returns: a context manager giving the running emulator.
         :raises OSError: when it cannot listen (e.g. the port is taken).
         """
         loop = asyncio.new_event_loop()
