@@ -148,8 +148,7 @@ def check_enum(field: str, value: str | None, allowed: frozenset[str]) -> None:
         raise ValidationError(field, "enum", f"must be one of: {choices} (got {value!r})")
 
 
-def luhn_ok(digits: str) -> bool:
-    """Whether a string of ASCII digits passes the Luhn check."""
+def _luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -236,15 +235,20 @@ def _digits_only(value: object) -> str:
     return value.replace(" ", "").replace("-", "")
 
 
-def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+def check_card_number(value: str) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is 12-19 ASCII digits passing Luhn."""
     if not value.isdigit() or not value.isascii():
         raise ValidationError("card.number", "digits", "must contain only digits")
     if not 12 <= len(value) <= 19:
         raise ValidationError(
             "card.number", "length", f"must be 12 to 19 digits (got {len(value)})"
         )
-    if not luhn_ok(value):
+    if not _luhn_ok(value):
         raise ValidationError("card.number", "luhn", "fails the Luhn check (mistyped number?)")
+
+
+def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+    check_card_number(value)
 
 
 def _month(value: object) -> str:
