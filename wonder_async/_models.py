@@ -318,7 +318,7 @@ class Card:
 
 def _v_url(field: str) -> Any:
     def check(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
-        check_text(field, value, required=True, max_length=2048)
+        check_text(field, value, required=True, max_length=MAX_URL_LENGTH)
         if not _URL.match(value):
             raise ValidationError(field, "url", f"must be an http(s) URL (got {value!r})")
 
@@ -358,7 +358,8 @@ class CustomerFields:
         check_text(f"{prefix}name", self.name, required=for_upsert, max_length=_MAX_LEN)
         check_text(f"{prefix}phone", self.phone, required=for_upsert, max_length=_MAX_LEN)
         check_email(f"{prefix}email", self.email)
-        check_text(f"{prefix}dial_code", self.dial_code, required=False, max_length=6)
+        check_text(f"{prefix}dial_code", self.dial_code, required=False,
+                   max_length=MAX_DIAL_CODE_LENGTH)  # fmt: skip
         check_text(f"{prefix}company_name", self.company_name, required=False, max_length=_MAX_LEN)
         check_enum(
             f"{prefix}default_payment_method", self.default_payment_method, DEFAULT_PAYMENT_METHODS
@@ -367,7 +368,7 @@ class CustomerFields:
             f"{prefix}default_payment_token",
             self.default_payment_token,
             required=False,
-            max_length=64,
+            max_length=MAX_TOKEN_LENGTH,
         )
 
     def _plainly_valid(self, for_upsert: bool) -> bool:
@@ -402,9 +403,9 @@ _CUSTOMER_TEXT_LIMITS: Final = (
     ("name", _MAX_LEN),
     ("phone", _MAX_LEN),
     ("email", _MAX_LEN),
-    ("dial_code", 6),
+    ("dial_code", MAX_DIAL_CODE_LENGTH),
     ("company_name", _MAX_LEN),
-    ("default_payment_token", 64),
+    ("default_payment_token", MAX_TOKEN_LENGTH),
 )
 
 
