@@ -148,8 +148,7 @@ def check_enum(field: str, value: str | None, allowed: frozenset[str]) -> None:
         raise ValidationError(field, "enum", f"must be one of: {choices} (got {value!r})")
 
 
-def luhn_ok(digits: str) -> bool:
-    """Whether a string of ASCII digits passes the Luhn check."""
+def _luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48
@@ -236,15 +235,20 @@ def _digits_only(value: object) -> str:
     return value.replace(" ", "").replace("-", "")
 
 
-def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+def check_card_number(value: str) -> None:
+    """Raise :class:`ValidationError` unless ``value`` is 12-19 ASCII digits passing Luhn."""
     if not value.isdigit() or not value.isascii():
         raise ValidationError("card.number", "digits", "must contain only digits")
     if not 12 <= len(value) <= 19:
         raise ValidationError(
             "card.number", "length", f"must be 12 to 19 digits (got {len(value)})"
         )
-    if not luhn_ok(value):
+    if not _luhn_ok(value):
         raise ValidationError("card.number", "luhn", "fails the Luhn check (mistyped number?)")
+
+
+def _v_card_number(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
+    check_card_number(value)
 
 
 def _month(value: object) -> str:
@@ -314,7 +318,7 @@ class Card:
 
 def _v_url(field: str) -> Any:
     def check(_inst: object, _attr: attrs.Attribute[Any], value: str) -> None:
-        check_text(field, value, required=True, max_length=2048)
+        check_text(field, value, required=True, max_length=MAX_URL_LENGTH)
         if not _URL.match(value):
             raise ValidationError(field, "url", f"must be an http(s) URL (got {value!r})")
 
@@ -354,7 +358,8 @@ class CustomerFields:
         check_text(f"{prefix}name", self.name, required=for_upsert, max_length=_MAX_LEN)
         check_text(f"{prefix}phone", self.phone, required=for_upsert, max_length=_MAX_LEN)
         check_email(f"{prefix}email", self.email)
-        check_text(f"{prefix}dial_code", self.dial_code, required=False, max_length=6)
+        check_text(f"{prefix}dial_code", self.dial_code, required=False,
+                   max_length=MAX_DIAL_CODE_LENGTH)  # fmt: skip
         check_text(f"{prefix}company_name", self.company_name, required=False, max_length=_MAX_LEN)
         check_enum(
             f"{prefix}default_payment_method", self.default_payment_method, DEFAULT_PAYMENT_METHODS
@@ -363,7 +368,7 @@ class CustomerFields:
             f"{prefix}default_payment_token",
             self.default_payment_token,
             required=False,
-            max_length=64,
+            max_length=MAX_TOKEN_LENGTH,
         )
 
     def _plainly_valid(self, for_upsert: bool) -> bool:
@@ -398,9 +403,9 @@ _CUSTOMER_TEXT_LIMITS: Final = (
     ("name", _MAX_LEN),
     ("phone", _MAX_LEN),
     ("email", _MAX_LEN),
-    ("dial_code", 6),
+    ("dial_code", MAX_DIAL_CODE_LENGTH),
     ("company_name", _MAX_LEN),
-    ("default_payment_token", 64),
+    ("default_payment_token", MAX_TOKEN_LENGTH),
 )
 
 

@@ -118,3 +118,16 @@ async def test_unknown_order_fields_are_400(raw: RawClient) -> None:
     status, doc = await raw.call("GET", f"{API}/orders/list?filter%5Bsecret%5D%5B_eq%5D=1")
     assert status == 400
     assert doc["message"].startswith("filter[secret][_eq]: ")
+
+
+@pytest.mark.anyio
+async def test_orders_list_counts_matches_and_pages_after_filtering(raw: RawClient) -> None:
+    for i, fee in enumerate(["1.00", "50.00", "60.00", "70.00"]):
+        order = {"reference_number": f"p-{i}", "charge_fee": fee, "currency": "HKD"}
+        await raw.ok("POST", f"{API}/orders", {"order": order})
+    big = "filter%5Bcharge_fee%5D%5B_gt%5D=10"
+    page = await raw.ok("GET", f"{API}/orders/list?{big}&limit=1&offset=1")
+    assert page["total"] == 3
+    assert [o["order"]["reference_number"] for o in page["orders"]] == ["p-2"]
+    far = await raw.ok("GET", f"{API}/orders/list?{big}&offset=9223372036854775807")
+    assert (far["orders"], far["total"]) == ([], 3)

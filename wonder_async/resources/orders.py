@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .._converter import structure
 from .._errors import ValidationError
-from .._models import CURRENCIES, MAX_NOTE_LENGTH, Order, Refund, check_text
+from .._models import CURRENCIES, MAX_NOTE_LENGTH, MAX_TOKEN_LENGTH, Order, Refund, check_text
 from .._request import Recover, Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
@@ -98,7 +98,7 @@ def order_fields(
             order[key] = value
     payload: dict[str, Any] = {"order": order}
     if customer_uuid is not None:
-        check_text("customer_uuid", customer_uuid, required=True, max_length=64)
+        check_text("customer_uuid", customer_uuid, required=True, max_length=MAX_TOKEN_LENGTH)
         payload["customer_uuid"] = customer_uuid
     return payload
 
@@ -117,7 +117,7 @@ def _transactions(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _check_uuid(field: str, value: str) -> None:
-    check_text(field, value, required=True, max_length=64)
+    check_text(field, value, required=True, max_length=MAX_TOKEN_LENGTH)
 
 
 def refund_uuids(data: dict[str, Any], transaction_uuid: str) -> frozenset[str]:

@@ -26,7 +26,7 @@ from .._errors import (
     ValidationError,
     WonderError,
 )
-from .._models import CONSUME_MODES, Order, Payment, check_enum, check_text
+from .._models import CONSUME_MODES, MAX_TOKEN_LENGTH, Order, Payment, check_enum, check_text
 from .._request import Recover, Request
 from .._wire import Paths
 from ._base import AsyncResource
@@ -77,7 +77,7 @@ def charge_arguments(row: Mapping[str, Any]) -> dict[str, Any]:
 def _check_payment_uuid(payment_uuid: str | None) -> str:
     if payment_uuid is None:
         return str(uuidlib.uuid4())
-    check_text("payment.uuid", payment_uuid, required=True, max_length=64)
+    check_text("payment.uuid", payment_uuid, required=True, max_length=MAX_TOKEN_LENGTH)
     if payment_uuid != payment_uuid.strip() or not payment_uuid.isprintable():
         raise ValidationError("payment.uuid", "format", "must be printable, without spaces")
     return payment_uuid

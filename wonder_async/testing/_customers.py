@@ -41,16 +41,6 @@ CHARGE_DECLINE: Final = "charge_decline"
 THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def _brand(number: str) -> str:
     if number.startswith("4"):
         return "visa"

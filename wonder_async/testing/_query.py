@@ -17,7 +17,6 @@ may match).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
@@ -28,6 +27,7 @@ import attrs
 from .._errors import ValidationError
 from .._models import MAX_TEXT_LENGTH, check_text
 from ..resources.customers import FILTER_OPS, MAX_PAGE_SIZE
+from ._rules import parse_datetime
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -184,17 +184,8 @@ def _coerce(kind: str, value: Any) -> Any:
             return None
         return number if number.is_finite() else None
     if kind == DATETIME:
-        return _datetime(value) if isinstance(value, str) else None
+        return parse_datetime(value) if isinstance(value, str) else None
     return value if isinstance(value, str) else str(value)
-
-
-def _datetime(text: str) -> dt.datetime | None:
-    if not text.isascii():
-        return None
-    try:
-        return dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        return None
 
 
 def _converter(kind: str, field: str) -> Callable[[str], Any]:
@@ -204,7 +195,7 @@ def _converter(kind: str, field: str) -> Callable[[str], Any]:
                 raise ValidationError(field, "number", "must be a decimal number like 100.00")
             return Decimal(text)
         if kind == DATETIME:
-            when = _datetime(text)
+            when = parse_datetime(text)
             if when is None:
                 raise ValidationError(
                     field, "datetime", "must be an RFC 3339 time like 2026-01-05T15:43:18+08:00"

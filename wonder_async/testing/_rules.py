@@ -45,12 +45,13 @@ from .._models import (
     MAX_TOKEN_LENGTH,
     MAX_URL_LENGTH,
     TRANSACTION_TYPES,
+    check_card_number,
     check_email,
     check_text,
-    luhn_ok,
 )
 
 __all__ = [
+    "CUSTOMER_KEYS",
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
     "ReplayGuard",
@@ -62,12 +63,16 @@ __all__ = [
     "enum",
     "integer",
     "obj",
+    "only_keys",
     "order",
     "order_key",
     "parse_body",
+    "parse_datetime",
     "path_param",
     "payment",
     "text",
+    "transaction_uuid",
+    "unknown_keys",
     "url",
 ]
 
@@ -401,15 +406,8 @@ def card(body: dict[str, Any], *, today: dt.date | None = None) -> dict[str, Any
     assert c is not None
     unknown_keys(c, _CARD_KEYS, "card.")
     raw = _required_text(c, "number", "card.number", max_length=32)
-    number = raw.replace(" ", "").replace("-", "")
-    if not _DIGITS.match(number):
-        raise ValidationError("card.number", "digits", "must contain only digits")
-    if not 12 <= len(number) <= 19:
-        raise ValidationError(
-            "card.number", "length", f"must be 12 to 19 digits (got {len(number)})"
-        )
-    if not luhn_ok(number):
-        raise ValidationError("card.number", "luhn", "fails the Luhn check (mistyped number?)")
+    number = raw.replace(" ", "").replace("-", "")  # as printed on the card
+    check_card_number(number)
     month = _required_text(c, "exp_month", "card.exp_month", max_length=2)
     if not _DIGITS.match(month) or not 1 <= int(month) <= 12:
         raise ValidationError("card.exp_month", "range", "must be a month 1-12")
@@ -525,17 +523,17 @@ def _valid_date(value: str) -> bool:
         dt.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
     except ValueError:
         return False
-    return value[10:] == "" or _valid_datetime(value)
+    return value[10:] == "" or parse_datetime(value) is not None
 
 
-def _valid_datetime(value: str) -> bool:
+def parse_datetime(value: str) -> dt.datetime | None:
+    """An RFC 3339 / ISO 8601 time (``Z`` allowed, as on Python 3.10), or ``None``."""
     if not value.isascii():
-        return False
+        return None
     try:
-        dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        return dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def order_key(body: dict[str, Any], key: str = "order") -> dict[str, str]:
