@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import queue
 import ssl
 import threading
 import time
@@ -81,7 +82,9 @@ class _SignPool:
         self.max_threads = threads
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._work = threading.Condition(self._lock)
+        # One token per idle thread to wake (a C queue: waiting and waking cost no Python-level
+        # lock juggling, unlike threading.Condition).
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         # Guarded by _lock: jobs for the threads, threads waiting for work, finished jobs.
         self._jobs: deque[_SignJob] = deque()
         self._idle = 0
@@ -112,9 +115,10 @@ class _SignPool:
             self._jobs.extend(batch)
             waiting = len(self._jobs)
             wake = min(self._idle, waiting)
-            if wake:
-                self._work.notify(wake)
+            self._idle -= wake
             start = min(waiting - wake, self.max_threads - len(self._threads))
+        for _ in range(wake):
+            self._wake.put(None)
         for _ in range(max(start, 0)):
             thread = threading.Thread(
                 target=self._run, name=f"wonder-sign-{len(self._threads)}", daemon=True
@@ -123,19 +127,21 @@ class _SignPool:
             thread.start()
 
     def _run(self) -> None:
-        jobs = self._jobs
+        jobs, lock = self._jobs, self._lock
         sign = self.signer.sign
         while True:
-            with self._lock:
-                while not jobs:
+            with lock:
+                if not jobs:
                     if self._closed:
                         return
-                    self._idle += 1
-                    try:
-                        self._work.wait()
-                    finally:
-                        self._idle -= 1
-                future, r = jobs.popleft()
+                    self._idle += 1  # the loop takes it back when it hands over work
+                    job = None
+                else:
+                    job = jobs.popleft()
+            if job is None:
+                self._wake.get()  # GIL released while waiting
+                continue
+            future, r = job
             outcome: Any
             try:
                 outcome = sign(r.method, r.uri, r.body)
@@ -166,7 +172,8 @@ class _SignPool:
         """Let the threads finish what was handed over, then end them; idempotent."""
         with self._lock:
             self._closed = True
-            self._work.notify_all()
+        for _ in self._threads:  # idle threads wake, find nothing to do and end
+            self._wake.put(None)
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join()
