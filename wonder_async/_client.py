@@ -65,6 +65,9 @@ class _Options:
 
 
 _SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
+# Seconds a signing thread waits for work before it ends (a busy client keeps its threads;
+# one that was dropped without close() does not keep them forever).
+_SIGN_THREAD_IDLE: Final = 30.0
 
 
 class _SignPool:
@@ -106,25 +109,39 @@ class _SignPool:
     def _hand_over(self) -> None:
         batch, self._batch = self._batch, []
         with self._lock:
-            if self._closed:
-                error = ConfigurationError("this WonderClient is closed; create a new one")
-                for future, _ in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                return
-            self._jobs.extend(batch)
-            waiting = len(self._jobs)
-            wake = min(self._idle, waiting)
-            self._idle -= wake
-            start = min(waiting - wake, self.max_threads - len(self._threads))
+            closed = self._closed
+            if not closed:
+                self._jobs.extend(batch)
+                waiting = len(self._jobs)
+                wake = min(self._idle, waiting)
+                self._idle -= wake
+                new = [
+                    threading.Thread(target=self._run, name="wonder-sign", daemon=True)
+                    for _ in range(min(waiting - wake, self.max_threads - len(self._threads)))
+                ]
+                self._threads.extend(new)
+        if closed:
+            self._fail(batch, ConfigurationError("this WonderClient is closed; create a new one"))
+            return
         for _ in range(wake):
             self._wake.put(None)
-        for _ in range(max(start, 0)):
-            thread = threading.Thread(
-                target=self._run, name=f"wonder-sign-{len(self._threads)}", daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
+        for thread in new:
+            try:
+                thread.start()
+            except RuntimeError as exc:  # cannot start a thread: fail the calls, never hang
+                with self._lock:
+                    self._threads.remove(thread)
+                    if self._threads:
+                        continue
+                    stranded = list(self._jobs)
+                    self._jobs.clear()
+                self._fail(stranded, exc)
+
+    @staticmethod
+    def _fail(jobs: list[_SignJob], error: BaseException) -> None:
+        for future, _ in jobs:
+            if not future.done():
+                future.set_exception(error)
 
     def _run(self) -> None:
         jobs, lock = self._jobs, self._lock
@@ -139,7 +156,15 @@ class _SignPool:
                 else:
                     job = jobs.popleft()
             if job is None:
-                self._wake.get()  # GIL released while waiting
+                try:
+                    self._wake.get(timeout=_SIGN_THREAD_IDLE)  # GIL released while waiting
+                except queue.Empty:
+                    with lock:
+                        # Idle too long: end, unless the loop just counted on this thread.
+                        if self._idle > 0 and not jobs:
+                            self._idle -= 1
+                            self._threads.remove(threading.current_thread())
+                            return
                 continue
             future, r = job
             outcome: Any
@@ -147,7 +172,7 @@ class _SignPool:
                 outcome = sign(r.method, r.uri, r.body)
             except BaseException as exc:  # handed to the awaiting task, like run_in_executor
                 outcome = exc
-            with self._lock:
+            with lock:
                 self._done.append((future, outcome))
                 if self._wake_pending:
                     continue
@@ -172,12 +197,12 @@ class _SignPool:
         """Let the threads finish what was handed over, then end them; idempotent."""
         with self._lock:
             self._closed = True
-        for _ in self._threads:  # idle threads wake, find nothing to do and end
+            threads = list(self._threads)
+        for _ in threads:  # idle threads wake, find nothing to do and end
             self._wake.put(None)
-        for thread in self._threads:
+        for thread in threads:
             if thread is not threading.current_thread():
                 thread.join()
-        self._threads = []
 
 
 class _Shared:
