@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--dump", type=Path, default=None, help="write pstats per contender")
+    parser.add_argument(
+        "--no-cprofile",
+        action="store_true",
+        help="just run the requests (to sample the process with py-spy instead)",
+    )
     args = parser.parse_args(argv)
 
     keys = args.contenders.split(",")
@@ -123,12 +128,19 @@ def main(argv: list[str] | None = None) -> int:
                     gc.collect()
                     prof = cProfile.Profile(time.thread_time)  # CPU, not wall: idle waits excluded
                     cpu0 = time.process_time()
-                    prof.enable()
+                    if not args.no_cprofile:
+                        prof.enable()
                     loop.run_until_complete(
                         _drive_async(contender.one, args.requests, args.concurrency)
                     )
                     prof.disable()
                     cpu = time.process_time() - cpu0
+                    if args.no_cprofile:
+                        print(
+                            f"{key} @ c={args.concurrency}: {args.requests} requests, "
+                            f"{cpu / args.requests * 1e6:.0f} us CPU/request (all threads)"
+                        )
+                        continue
                     print(
                         f"\n{key} @ c={args.concurrency}, {args.requests} requests "
                         f"(process CPU incl. profiler: {cpu / args.requests * 1e6:.0f} us/req)"

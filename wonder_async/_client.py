@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import queue
 import ssl
 import threading
 import time
@@ -64,6 +65,9 @@ class _Options:
 
 
 _SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
+# Seconds a signing thread waits for work before it ends (a busy client keeps its threads;
+# one that was dropped without close() does not keep them forever).
+_SIGN_THREAD_IDLE: Final = 30.0
 
 
 class _SignPool:
@@ -81,7 +85,9 @@ class _SignPool:
         self.max_threads = threads
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._work = threading.Condition(self._lock)
+        # One token per idle thread to wake (a C queue: waiting and waking cost no Python-level
+        # lock juggling, unlike threading.Condition).
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
         # Guarded by _lock: jobs for the threads, threads waiting for work, finished jobs.
         self._jobs: deque[_SignJob] = deque()
         self._idle = 0
@@ -103,45 +109,70 @@ class _SignPool:
     def _hand_over(self) -> None:
         batch, self._batch = self._batch, []
         with self._lock:
-            if self._closed:
-                error = ConfigurationError("this WonderClient is closed; create a new one")
-                for future, _ in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                return
-            self._jobs.extend(batch)
-            waiting = len(self._jobs)
-            wake = min(self._idle, waiting)
-            if wake:
-                self._work.notify(wake)
-            start = min(waiting - wake, self.max_threads - len(self._threads))
-        for _ in range(max(start, 0)):
-            thread = threading.Thread(
-                target=self._run, name=f"wonder-sign-{len(self._threads)}", daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
+            closed = self._closed
+            if not closed:
+                self._jobs.extend(batch)
+                waiting = len(self._jobs)
+                wake = min(self._idle, waiting)
+                self._idle -= wake
+                new = [
+                    threading.Thread(target=self._run, name="wonder-sign", daemon=True)
+                    for _ in range(min(waiting - wake, self.max_threads - len(self._threads)))
+                ]
+                self._threads.extend(new)
+        if closed:
+            self._fail(batch, ConfigurationError("this WonderClient is closed; create a new one"))
+            return
+        for _ in range(wake):
+            self._wake.put(None)
+        for thread in new:
+            try:
+                thread.start()
+            except RuntimeError as exc:  # cannot start a thread: fail the calls, never hang
+                with self._lock:
+                    self._threads.remove(thread)
+                    if self._threads:
+                        continue
+                    stranded = list(self._jobs)
+                    self._jobs.clear()
+                self._fail(stranded, exc)
+
+    @staticmethod
+    def _fail(jobs: list[_SignJob], error: BaseException) -> None:
+        for future, _ in jobs:
+            if not future.done():
+                future.set_exception(error)
 
     def _run(self) -> None:
-        jobs = self._jobs
+        jobs, lock = self._jobs, self._lock
         sign = self.signer.sign
         while True:
-            with self._lock:
-                while not jobs:
+            with lock:
+                if not jobs:
                     if self._closed:
                         return
-                    self._idle += 1
-                    try:
-                        self._work.wait()
-                    finally:
-                        self._idle -= 1
-                future, r = jobs.popleft()
+                    self._idle += 1  # the loop takes it back when it hands over work
+                    job = None
+                else:
+                    job = jobs.popleft()
+            if job is None:
+                try:
+                    self._wake.get(timeout=_SIGN_THREAD_IDLE)  # GIL released while waiting
+                except queue.Empty:
+                    with lock:
+                        # Idle too long: end, unless the loop just counted on this thread.
+                        if self._idle > 0 and not jobs:
+                            self._idle -= 1
+                            self._threads.remove(threading.current_thread())
+                            return
+                continue
+            future, r = job
             outcome: Any
             try:
                 outcome = sign(r.method, r.uri, r.body)
             except BaseException as exc:  # handed to the awaiting task, like run_in_executor
                 outcome = exc
-            with self._lock:
+            with lock:
                 self._done.append((future, outcome))
                 if self._wake_pending:
                     continue
@@ -166,11 +197,12 @@ class _SignPool:
         """Let the threads finish what was handed over, then end them; idempotent."""
         with self._lock:
             self._closed = True
-            self._work.notify_all()
-        for thread in self._threads:
+            threads = list(self._threads)
+        for _ in threads:  # idle threads wake, find nothing to do and end
+            self._wake.put(None)
+        for thread in threads:
             if thread is not threading.current_thread():
                 thread.join()
-        self._threads = []
 
 
 class _Shared:

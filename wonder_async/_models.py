@@ -124,6 +124,7 @@ def check_text(
     Besides type and length: no lone surrogates (they cannot be encoded as UTF-8) and no NUL
     or control characters (tab, CR and LF are allowed when ``multiline``).
     """
+    # A new rule here needs the same in CustomerFields._plainly_valid (its quick pass).
     if value is None or value == "":
         if required:
             raise ValidationError(field, "required", "is required")

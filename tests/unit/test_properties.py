@@ -154,9 +154,24 @@ _customer_values = (
     st.none()
     | st.just("")
     | st.text(max_size=70)
+    | nasty_text
     | st.integers()
     | st.sampled_from(
-        ["Credit Card", "FPS", "a@b.co", "a@b.co\n", "x" * 64, "x" * 65, "x" * 255, "x" * 256]
+        [
+            "Credit Card",
+            "FPS",
+            "a@b.co",
+            "a@b.co\n",
+            "x" * 64,
+            "x" * 65,
+            "x" * 255,
+            "x" * 256,
+            "Tai\x00Man",
+            "Tai\tMan",
+            "Tai\x85",
+            "\ud800",
+            "Tai Man",
+        ]
     )
 )
 
