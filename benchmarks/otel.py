@@ -16,8 +16,11 @@ The workers stay up for the whole run; rounds are interleaved (the start rotates
 each worker runs the same number of calls per round, and ratios are per round against
 ``no-otel`` of that round, then min/median/max. Client CPU per call (all threads of the
 worker) is printed next to throughput: on a shared, busy machine it is the steadier of the
-two. Each worker also times the telemetry hooks alone (start and end of a call, one signing
-record; no I/O) in a tight loop: the cost the pipeline adds per call, without the noise.
+two. The ``api-no-sdk`` worker finally alternates, in one process, between the pipeline's
+switch off (as without the extra) and on, for a pairwise comparison without the differences
+between processes. Each worker also times the telemetry hooks alone (start and end of a
+call, one signing record; no I/O) in a tight loop: the cost the pipeline adds per call,
+without the noise.
 ``--null-signer`` takes the RSA signing (~0.7 ms of CPU per call) out, which makes the
 telemetry overhead a larger share.
 
@@ -110,17 +113,37 @@ async def _serve(mode: str, base_url: str, concurrency: int, null_signer: bool) 
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         print(json.dumps({"ready": mode, "hooks_us": _hook_cost(base_url)}), flush=True)
-        while line := await reader.readline():
-            n = int(line.split()[1])
+
+        async def measure(n: int) -> dict[str, float]:
             wall, cpu = time.perf_counter(), time.process_time()
             await run(n)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            imported = sorted(
+            return {"rps": n / wall, "cpu_us": cpu / n * 1e6}
+
+        while line := await reader.readline():
+            words = line.decode().split()
+            command, n = words[0], int(words[1])
+            if command == "ab":
+                # Same process, alternating the pipeline's one switch: TELEMETRY None (as
+                # without the extra) or the unconfigured link. Pairs share the machine's state.
+                from wonder_async import _telemetry
+
+                linked = _telemetry.TELEMETRY
+                pairs = []
+                for r in range(int(words[2])):
+                    pair: dict[str, dict[str, float]] = {}
+                    for off in (True, False) if r % 2 else (False, True):
+                        _telemetry.TELEMETRY = None if off else linked
+                        pair["none" if off else "api"] = await measure(n)
+                    pairs.append(pair)
+                _telemetry.TELEMETRY = linked
+                print(json.dumps({"pairs": pairs}), flush=True)
+                continue
+            result: dict[str, Any] = await measure(n)
+            result["otel"] = sorted(
                 {m.split(".")[1] for m in sys.modules if m.startswith("opentelemetry.")}
             )
-            print(
-                json.dumps({"rps": n / wall, "cpu_us": cpu / n * 1e6, "otel": imported}), flush=True
-            )
+            print(json.dumps(result), flush=True)
 
 
 def _hook_cost(base_url: str, n: int = 20000) -> float:
@@ -173,9 +196,9 @@ class Worker:
         hooks_us: float = self._read()["hooks_us"]
         return hooks_us
 
-    def run(self, n: int) -> dict[str, Any]:
+    def run(self, n: int, command: str = "run") -> dict[str, Any]:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(f"run {n}\n")
+        self.proc.stdin.write(f"{command} {n}\n")
         self.proc.stdin.flush()
         return self._read()
 
@@ -224,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
                 for k in range(len(workers)):
                     w = workers[(r + k) % len(workers)]
                     results[w.mode].append(w.run(n))
+            ab_pairs = workers[MODES.index("api-no-sdk")].run(2 * rounds, f"ab {n // 2}")["pairs"]
         finally:
             for w in workers:
                 w.close()
@@ -270,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         f"goal api-no-sdk within 3% of no-otel: req/s median ratio {api['ratio'][1]:.3f} "
         f"({'met' if api['ratio'][1] >= 0.97 else 'NOT met'}), CPU/call median ratio "
         f"{api['cpu_ratio'][1]:.3f}, hooks {hooks['api-no-sdk']:.2f} us/call"
+    )
+    ab_rps = spread([p["api"]["rps"] / p["none"]["rps"] for p in ab_pairs])
+    ab_cpu = spread([p["api"]["cpu_us"] / p["none"]["cpu_us"] for p in ab_pairs])
+    print(
+        f"same-process A/B in the api-no-sdk worker ({len(ab_pairs)} pairs x {n // 2} calls, "
+        f"TELEMETRY None vs linked): req/s ratio {_fmt(ab_rps, '.3f')}, "
+        f"CPU/call ratio {_fmt(ab_cpu, '.3f')}"
     )
     print(
         "opentelemetry packages loaded: "
