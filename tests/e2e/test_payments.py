@@ -352,3 +352,29 @@ async def test_bad_charge_input_is_refused_before_sending(
         await wonder.payments.create(**args)
     assert caught.value.field == field
     assert _charges(wonder_emulator) == 0
+
+
+@pytest.mark.anyio
+async def test_create_many_looks_rows_up_in_batches_and_never_charges_twice(
+    wonder: WonderClient, wonder_emulator: Emulator
+) -> None:
+    """A billing run reads the orders of 100 rows in one list call, charges each new row once
+    with no look-up of its own, and a rerun of the same rows charges nothing."""
+    customer_uuid, token = await _customer_with_card(wonder)
+    rows = [
+        {"reference_number": f"bill-{i}", "customer_uuid": customer_uuid, "currency": "HKD",
+         "token": token, "amount": "3.00"}
+        for i in range(150)
+    ]  # fmt: skip
+    first = [r async for r in wonder.payments.create_many(rows, concurrency=32)]
+    assert all(r.ok for r in first)
+    assert not any(r.payment and r.payment.recovered for r in first)
+    requests = wonder_emulator.stats["requests"]
+    assert requests.get("payments.create") == 150  # one charge per row
+    assert requests.get("orders.list") == 2  # one read per batch of 100 rows
+    assert requests.get("orders.get", 0) == 0  # no per-row look-up
+    again = [r async for r in wonder.payments.create_many(rows, concurrency=16)]
+    assert all(r.ok and r.payment and r.payment.recovered for r in again)
+    assert wonder_emulator.stats["requests"].get("payments.create") == 150  # nothing charged
+    orders = [o async for o in wonder.orders.list(customer_uuid=customer_uuid, page_size=1000)]
+    assert sorted(len(o.transactions) for o in orders) == [1] * 150

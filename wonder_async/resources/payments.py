@@ -2,8 +2,8 @@
 
 Every charge carries a ``payment.uuid``: the caller's ``payment_uuid=``, or one generated once
 per call. The pipeline retries a charge after failures that may have reached the gateway, but
-before it sends again it looks the transaction up by that uuid (Query order by transaction
-uuid, then the order's ``transactions[]``) and returns what it finds. A caller-given
+before it sends again it looks the charge up: Query order, and a transaction on it whose
+``uuid`` is that ``payment.uuid``; if there is one, it is returned instead. A caller-given
 ``payment_uuid`` is also looked up before the first attempt, so a worker that crashed and runs
 again with the same id never charges twice. See docs/guides/payments.md for the readings of
 the API this relies on.
@@ -14,10 +14,11 @@ from __future__ import annotations
 import inspect
 import uuid as uuidlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from .._bulk import ChargeResult, bulk_map, charge_uuid
+from .._bulk import ChargeResult, aiter_items, bulk_map, charge_uuid
 from .._converter import structure
 from .._errors import (
     APIConnectionError,
@@ -95,16 +96,17 @@ def _has_transaction(payment_uuid: str) -> Any:
 
 
 def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
-    by_transaction = Request.json(
-        "POST", Paths.ORDER_CHECK, {"transaction": {"uuid": payment_uuid}}, operation="orders.get"
-    )
+    # One read: the order, with every transaction on it. A charge always belongs to its order,
+    # so an order that does not exist (404) has no charge either. (Query order by transaction
+    # uuid would answer the same question, but is documented on the stage pages only, and a
+    # 404 from it cannot tell "no such transaction" from "no such query".)
     by_order = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
         return await recover_by_lookup(
             client,
             deadline,
-            (by_transaction, by_order),
+            (by_order,),
             _has_transaction(payment_uuid),
             f"the charge with payment_uuid {payment_uuid}",
             payment_uuid=payment_uuid,
@@ -166,6 +168,84 @@ def declined_from(exc: BadRequestError, payment_uuid: str) -> BadRequestError:
     )
 
 
+#: Rows of a bulk charge looked up together: one orders-list read per batch instead of a
+#: look-up per row before charging.
+_PRECHECK_BATCH: Final = 100
+#: The orders list page the batch look-up reads; a full page means "could not tell".
+_PRECHECK_LIMIT: Final = 1000
+_UNCHECKED: Final = object()
+#: Set in a bulk charge's own task when the batch look-up already showed the row uncharged.
+_LOOKED_UP: ContextVar[bool] = ContextVar("wonder_charge_looked_up", default=False)
+
+
+async def _orders_by_reference(
+    client: WonderClient, references: list[str]
+) -> dict[str, dict[str, Any]] | None:
+    """The orders (raw, with transactions) of these references, in one orders-list read with
+    ``filter[reference_number][_in]``; ``None`` when the answer cannot be trusted to be
+    complete (the read failed, the filter was not honoured, or the page was full)."""
+    request = _list_request_for(references)
+    try:
+        data = await client._execute(request)
+    except WonderError:
+        return None
+    wanted = set(references)
+    found: dict[str, dict[str, Any]] = {}
+    page = data.get("orders")
+    if not isinstance(page, list) or len(page) >= _PRECHECK_LIMIT:
+        return None
+    for item in page:
+        order = item.get("order") if isinstance(item, dict) else None
+        ref = order.get("reference_number") if isinstance(order, dict) else None
+        if not isinstance(ref, str) or ref not in wanted:
+            return None  # a gateway that ignores the filter: look each row up instead
+        found[ref] = {"order": order}
+    return found
+
+
+def _list_request_for(references: list[str]) -> Request:
+    from .orders import _OrdersRequests
+
+    filters = {"reference_number": {"_in": references}}
+    return _OrdersRequests._list_request(_PRECHECK_LIMIT, 0, None, filters)
+
+
+def _batch_reference(row: Mapping[str, Any]) -> str | None:
+    """The order reference a row can be looked up by in a batch (``_in`` splits on commas)."""
+    ref = row.get("reference_number")
+    if not isinstance(ref, str) or not ref or "," in ref or row.get("payment_uuid"):
+        # A row with its own payment_uuid is looked up by create(), as any caller id is.
+        return None
+    return ref
+
+
+async def _prechecked(
+    client: WonderClient, charges: Charges, batch: int
+) -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
+    """Yield each row with what a batch look-up found: the order's data (``None`` when the
+    order does not exist yet), or ``_UNCHECKED`` when the row must be looked up on its own."""
+    pending: list[Mapping[str, Any]] = []
+
+    async def flush() -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
+        refs = sorted({r for r in map(_batch_reference, pending) if r is not None})
+        orders = await _orders_by_reference(client, refs) if refs else None
+        for row in pending:
+            ref = _batch_reference(row)
+            if orders is None or ref is None:
+                yield row, _UNCHECKED
+            else:
+                yield row, orders.get(ref)
+        pending.clear()
+
+    async for row in aiter_items(charges):
+        pending.append(row)
+        if len(pending) >= batch:
+            async for item in flush():
+                yield item
+    async for item in flush():
+        yield item
+
+
 class _PaymentsRequests:
     """Request builders shared by the async and blocking resources."""
 
@@ -206,7 +286,7 @@ class _PaymentsRequests:
             idempotent=False,
             operation=operation,
             recover=_charge_recovery(chosen, key),
-            recover_first=payment_uuid is not None,
+            recover_first=payment_uuid is not None and not _LOOKED_UP.get(),
         )
         return request, chosen
 
@@ -352,19 +432,35 @@ class Payments(_PaymentsRequests, AsyncResource):
         :raises ValidationError: when ``concurrency`` is out of range.
         """
 
-        async def one(index: int, row: Mapping[str, Any]) -> ChargeResult:
+        client = self._client
+
+        async def one(index: int, item: tuple[Mapping[str, Any], Any]) -> ChargeResult:
+            row, checked = item
             ref = row.get("reference_number")
             chosen: str | None = None
             try:
                 kwargs = charge_arguments(row)
                 chosen = kwargs["payment_uuid"]
-                if "currency" in kwargs or "customer_uuid" in kwargs:
-                    payment = await self.create_with_order(**kwargs)
+                if checked is _UNCHECKED:
+                    if "currency" in kwargs or "customer_uuid" in kwargs:
+                        payment = await self.create_with_order(**kwargs)
+                    else:
+                        payment = await self.create(**kwargs)
+                elif checked is not None and _has_transaction(chosen)(checked):
+                    # Charged by an earlier run: the batch look-up found it.
+                    payment = payment_from({**checked, RECOVERED: True}, chosen)
                 else:
-                    payment = await self.create(**kwargs)
+                    # The batch look-up has just shown no such charge: no look-up of its own
+                    # before the first attempt (after a failure the usual one still runs).
+                    _LOOKED_UP.set(True)
+                    if "currency" in kwargs or "customer_uuid" in kwargs:
+                        payment = await self.create_with_order(**kwargs)
+                    else:
+                        payment = await self.create(**kwargs)
             except WonderError as exc:
                 return ChargeResult(index, ref, chosen, error=exc)
             return ChargeResult(index, ref, chosen, payment=payment)
 
-        async for result in bulk_map(charges, one, concurrency=concurrency):
+        rows = _prechecked(client, charges, min(_PRECHECK_BATCH, concurrency * 4))
+        async for result in bulk_map(rows, one, concurrency=concurrency):
             yield result
