@@ -378,3 +378,24 @@ async def test_create_many_looks_rows_up_in_batches_and_never_charges_twice(
     assert wonder_emulator.stats["requests"].get("payments.create") == 150  # nothing charged
     orders = [o async for o in wonder.orders.list(customer_uuid=customer_uuid, page_size=1000)]
     assert sorted(len(o.transactions) for o in orders) == [1] * 150
+
+
+@pytest.mark.anyio
+async def test_create_many_charges_a_repeated_row_once(
+    wonder: WonderClient, wonder_emulator: Emulator
+) -> None:
+    """Two identical rows are one charge (same derived payment_uuid): the second waits for the
+    first and finds it, even inside one batch, without relying on the gateway's dedupe."""
+    customer_uuid, token = await _customer_with_card(wonder)
+    for ref in ("dup-a", "dup-b"):
+        await _order(wonder, customer_uuid, ref=ref, fee="4.00")
+    row_a = {"reference_number": "dup-a", "token": token, "amount": "4.00"}
+    row_b = {"reference_number": "dup-b", "token": token, "amount": "4.00"}
+    rows = [row_a, row_b, row_a, row_a]
+    results = [r async for r in wonder.payments.create_many(rows, concurrency=8)]
+    assert all(r.ok for r in results)
+    by_row = sorted((r.index, bool(r.payment and r.payment.recovered)) for r in results)
+    assert [recovered for _, recovered in by_row].count(False) == 2  # dup-a once, dup-b once
+    assert wonder_emulator.stats["requests"].get("payments.create") == 2
+    for ref in ("dup-a", "dup-b"):
+        assert len(await _ledger(wonder, ref)) == 1

@@ -11,7 +11,9 @@ the API this relies on.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import time
 import uuid as uuidlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -219,31 +221,96 @@ def _batch_reference(row: Mapping[str, Any]) -> str | None:
     return ref
 
 
+class _RunLedger:
+    """The charges of one ``create_many`` run that a batch look-up may not have seen.
+
+    A row whose ``payment_uuid`` another row of this run is charging, or charged after the
+    look-up its batch relies on, must not trust that look-up: it waits for the other row and
+    then looks up on its own. Entries finished before the look-up of the batch being handed out
+    are dropped (every later look-up sees them), so memory stays bounded by what is in flight.
+    """
+
+    def __init__(self) -> None:
+        self.active: dict[str, asyncio.Event] = {}
+        self.finished: dict[str, float] = {}
+
+    def prune(self, looked_up_at: float) -> None:
+        for uuid, when in list(self.finished.items()):
+            if when < looked_up_at:
+                del self.finished[uuid]
+                del self.active[uuid]
+
+    def begin(self, uuid: str) -> asyncio.Event | None:
+        """Claim ``uuid``; return the event of the row holding it, or ``None`` if unclaimed."""
+        held = self.active.get(uuid)
+        if held is None:
+            self.active[uuid] = asyncio.Event()
+        return held
+
+    def end(self, uuid: str) -> None:
+        self.finished[uuid] = time.monotonic()
+        self.active[uuid].set()
+
+
+async def _lookup_batch(
+    client: WonderClient, rows: list[Mapping[str, Any]]
+) -> tuple[float, dict[str, dict[str, Any]] | None]:
+    refs = sorted({r for r in map(_batch_reference, rows) if r is not None})
+    started = time.monotonic()  # charges finished before this are in the answer
+    return started, (await _orders_by_reference(client, refs) if refs else None)
+
+
 async def _prechecked(
-    client: WonderClient, charges: Charges, batch: int
+    client: WonderClient, charges: Charges, batch: int, ledger: _RunLedger
 ) -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
     """Yield each row with what a batch look-up found: the order's data (``None`` when the
-    order does not exist yet), or ``_UNCHECKED`` when the row must be looked up on its own."""
-    pending: list[Mapping[str, Any]] = []
+    order does not exist yet), or ``_UNCHECKED`` when the row must be looked up on its own.
+    The next batch is looked up while this one is handed out, so charging never waits for it.
+    """
+    queue: list[tuple[list[Mapping[str, Any]], asyncio.Future[Any]]] = []
 
-    async def flush() -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
-        refs = sorted({r for r in map(_batch_reference, pending) if r is not None})
-        orders = await _orders_by_reference(client, refs) if refs else None
-        for row in pending:
+    async def emit() -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
+        rows, lookup = queue.pop(0)
+        looked_up_at, orders = await lookup
+        ledger.prune(looked_up_at)
+        for row in rows:
             ref = _batch_reference(row)
-            if orders is None or ref is None:
-                yield row, _UNCHECKED
-            else:
-                yield row, orders.get(ref)
-        pending.clear()
+            yield row, (_UNCHECKED if orders is None or ref is None else orders.get(ref))
 
-    async for row in aiter_items(charges):
-        pending.append(row)
-        if len(pending) >= batch:
-            async for item in flush():
+    chunk: list[Mapping[str, Any]] = []
+    try:
+        async for row in aiter_items(charges):
+            chunk.append(row)
+            if len(chunk) >= batch:
+                queue.append((chunk, asyncio.ensure_future(_lookup_batch(client, chunk))))
+                chunk = []
+                if len(queue) > 1:
+                    async for item in emit():
+                        yield item
+        if chunk:
+            queue.append((chunk, asyncio.ensure_future(_lookup_batch(client, chunk))))
+        while queue:
+            async for item in emit():
                 yield item
-    async for item in flush():
-        yield item
+    finally:
+        for _rows, lookup in queue:
+            lookup.cancel()
+
+
+async def _charge_row(
+    payments: Payments, kwargs: dict[str, Any], chosen: str, checked: Any
+) -> Payment:
+    """Charge one bulk row, given what its batch look-up found (see :func:`_prechecked`)."""
+    if checked is not _UNCHECKED:
+        if checked is not None and _has_transaction(chosen)(checked):
+            # Charged by an earlier run: the batch look-up found it.
+            return payment_from({**checked, RECOVERED: True}, chosen)
+        # The batch look-up has just shown no such charge: no look-up of its own before the
+        # first attempt (after a failure the usual look-up still runs). Task-local.
+        _LOOKED_UP.set(True)
+    if "currency" in kwargs or "customer_uuid" in kwargs:
+        return await payments.create_with_order(**kwargs)
+    return await payments.create(**kwargs)
 
 
 class _PaymentsRequests:
@@ -441,26 +508,21 @@ class Payments(_PaymentsRequests, AsyncResource):
             try:
                 kwargs = charge_arguments(row)
                 chosen = kwargs["payment_uuid"]
-                if checked is _UNCHECKED:
-                    if "currency" in kwargs or "customer_uuid" in kwargs:
-                        payment = await self.create_with_order(**kwargs)
-                    else:
-                        payment = await self.create(**kwargs)
-                elif checked is not None and _has_transaction(chosen)(checked):
-                    # Charged by an earlier run: the batch look-up found it.
-                    payment = payment_from({**checked, RECOVERED: True}, chosen)
-                else:
-                    # The batch look-up has just shown no such charge: no look-up of its own
-                    # before the first attempt (after a failure the usual one still runs).
-                    _LOOKED_UP.set(True)
-                    if "currency" in kwargs or "customer_uuid" in kwargs:
-                        payment = await self.create_with_order(**kwargs)
-                    else:
-                        payment = await self.create(**kwargs)
+                held = ledger.begin(chosen)
+                if held is not None:
+                    # The same charge again in this run: after the other row, look up alone.
+                    await held.wait()
+                    checked = _UNCHECKED
+                try:
+                    payment = await _charge_row(self, kwargs, chosen, checked)
+                finally:
+                    if held is None:
+                        ledger.end(chosen)
             except WonderError as exc:
                 return ChargeResult(index, ref, chosen, error=exc)
             return ChargeResult(index, ref, chosen, payment=payment)
 
-        rows = _prechecked(client, charges, min(_PRECHECK_BATCH, concurrency * 4))
+        ledger = _RunLedger()
+        rows = _prechecked(client, charges, min(_PRECHECK_BATCH, concurrency * 4), ledger)
         async for result in bulk_map(rows, one, concurrency=concurrency):
             yield result

@@ -21,6 +21,7 @@ import datetime as dt
 import html
 import secrets
 import uuid as uuidlib
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Final
 
@@ -30,7 +31,7 @@ from .._models import MAX_TOKEN_LENGTH
 from . import _rules as rules
 from ._common import Reject, amount_field, bad, base_url_of, enum_field, money, text_field
 from ._customers import CHARGE_DECLINE, CustomersMixin
-from ._query import ORDER_FIELDS, parse_query
+from ._query import ORDER_FIELDS, Query, parse_query
 from ._webhooks import WebhooksMixin
 
 __all__ = ["PAY_PATH", "OrdersMixin"]
@@ -254,7 +255,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         # is applied before paging, so offset counts matching orders.
         matching = [
             (o, view)
-            for o in self.state.orders.values()
+            for o in self._order_candidates(query)
             if customer_uuid is None or o.get("customer_uuid") == customer_uuid
             for view in (self._order_view(o),)
             if query.matches(view)
@@ -270,6 +271,18 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             for o, view in matching[query.offset : query.offset + query.limit]
         ]
         return {"orders": page, "total": len(matching)}, 200
+
+    def _order_candidates(self, query: Query) -> Iterable[dict[str, Any]]:
+        """Orders that can match ``query``, in creation order: through the reference index when
+        it filters ``reference_number`` by ``_eq``/``_in`` (a billing run's batch look-up),
+        else all of them. The full query is still applied to each candidate's view."""
+        orders = self.state.orders
+        for condition in query.conditions:
+            if condition.path == ("reference_number",) and condition.op in {"_eq", "_in"}:
+                wanted = condition.value if condition.op == "_in" else {condition.value}
+                numbers = {self.state.order_by_ref.get(ref) for ref in wanted} - {None}
+                return [o for number, o in orders.items() if number in numbers]
+        return orders.values()
 
     # --- charge a saved token ----------------------------------------------------------------
 
