@@ -451,7 +451,7 @@ def build_configs(emulator: bool) -> list[Config]:
                 configs.append(
                     Config(
                         "aiohttp_nosign_hop",
-                        "raw aiohttp + the same signing-thread hop",
+                        "raw aiohttp + signing-thread hop",
                         "async",
                         c,
                         "aiohttp_nosign",
@@ -660,7 +660,7 @@ def goals(records: list[Record], emulator: bool) -> list[dict[str, Any]]:
         for c in ASYNC_CONCURRENCY[1:]:
             checks.append(
                 (
-                    f"(info) CPU/req ex-signing <= 1.25x raw aiohttp + same hop @ c={c}",
+                    f"(info) CPU/req ex-signing <= 1.25x raw aiohttp + hop @ c={c}",
                     ("wonder_async_nosign", c),
                     ("aiohttp_nosign_hop", c),
                     "cpu",
