@@ -94,20 +94,24 @@ class _SignPool:
         self._done: list[tuple[asyncio.Future[dict[str, str]], Any]] = []
         self._wake_pending = False
         self._closed = False
-        # Loop thread only: jobs of the current loop iteration, not yet handed over.
+        # Loop thread only: jobs of the current loop iteration, not yet handed over, and the
+        # loop a hand-over is scheduled on (another loop, e.g. after asyncio.run ended with a
+        # hand-over pending, schedules its own).
         self._batch: list[_SignJob] = []
+        self._hand_over_on: asyncio.AbstractEventLoop | None = None
 
     def sign(self, request: Request) -> asyncio.Future[dict[str, str]]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, str]] = loop.create_future()
-        batch = self._batch
-        batch.append((future, request))
-        if len(batch) == 1:
+        self._batch.append((future, request))
+        if self._hand_over_on is not loop:
+            self._hand_over_on = loop
             loop.call_soon(self._hand_over)
         return future
 
     def _hand_over(self) -> None:
         batch, self._batch = self._batch, []
+        self._hand_over_on = None
         with self._lock:
             closed = self._closed
             if not closed:
@@ -177,16 +181,23 @@ class _SignPool:
                 if self._wake_pending:
                     continue
                 self._wake_pending = True
-            loop = future.get_loop()
-            with contextlib.suppress(RuntimeError):  # loop closed: nobody is waiting any more
-                loop.call_soon_threadsafe(self._deliver)
+            try:
+                future.get_loop().call_soon_threadsafe(self._deliver)
+            except RuntimeError:  # that loop is closed: nobody waits for these any more
+                with lock:
+                    self._done = [d for d in self._done if not d[0].get_loop().is_closed()]
+                    live = self._done[0][0].get_loop() if self._done else None
+                    self._wake_pending = live is not None
+                if live is not None:
+                    with contextlib.suppress(RuntimeError):
+                        live.call_soon_threadsafe(self._deliver)
 
     def _deliver(self) -> None:
         with self._lock:
             done, self._done = self._done, []
             self._wake_pending = False
         for future, outcome in done:
-            if future.done():  # the waiting call was cancelled
+            if future.done() or future.get_loop().is_closed():  # the call is gone
                 continue
             if isinstance(outcome, BaseException):
                 future.set_exception(outcome)
