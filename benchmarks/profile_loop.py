@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import os
 import pstats
 import sys
 import time
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                     loop.run_until_complete(_drive_async(contender.one, 300, args.concurrency))
                     gc.collect()
                     prof = cProfile.Profile(time.thread_time)  # CPU, not wall: idle waits excluded
-                    cpu0 = time.process_time()
+                    cpu0, loop0, times0 = time.process_time(), time.thread_time(), os.times()
                     if not args.no_cprofile:
                         prof.enable()
                     loop.run_until_complete(
@@ -136,9 +137,15 @@ def main(argv: list[str] | None = None) -> int:
                     prof.disable()
                     cpu = time.process_time() - cpu0
                     if args.no_cprofile:
+                        loop_cpu = time.thread_time() - loop0
+                        times = os.times()
+                        user, system = times.user - times0.user, times.system - times0.system
+                        per = 1e6 / args.requests
                         print(
-                            f"{key} @ c={args.concurrency}: {args.requests} requests, "
-                            f"{cpu / args.requests * 1e6:.0f} us CPU/request (all threads)"
+                            f"{key} @ c={args.concurrency}: {args.requests} requests, us/request: "
+                            f"{cpu * per:.0f} CPU (all threads; user {user * per:.0f}, "
+                            f"system {system * per:.0f}), loop thread {loop_cpu * per:.0f}, "
+                            f"other threads {(cpu - loop_cpu) * per:.0f}"
                         )
                         continue
                     print(
