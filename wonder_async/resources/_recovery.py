@@ -2,13 +2,13 @@
 
 A call that moves money is retried only after a read-only look-up says it did not take effect.
 The pipeline (``WonderClient._execute``) calls a request's ``recover`` after every failure that
-:func:`may_have_happened`; the resources build their ``recover`` with :func:`recover_by_lookup`.
+:func:`may_have_happened`; the resources build their ``recover`` with :func:`recover_from_order`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .._errors import (
@@ -19,12 +19,13 @@ from .._errors import (
     ServerError,
     WonderError,
 )
-from .._request import Request
+from .._request import Recover, Request
+from .._wire import Paths
 
 if TYPE_CHECKING:
     from .._client import WonderClient
 
-__all__ = ["RECOVERED", "may_have_happened", "recover_by_lookup"]
+__all__ = ["RECOVERED", "may_have_happened", "recover_from_order"]
 
 #: The key a look-up adds to the data it returns, so results can say ``recovered``.
 RECOVERED: Final = "__wonder_recovered__"
@@ -46,32 +47,36 @@ def may_have_happened(exc: WonderError) -> bool:
     return isinstance(exc, ServerError)
 
 
-async def recover_by_lookup(
-    client: WonderClient,
-    deadline: float,
-    lookups: Sequence[Request],
+def recover_from_order(
+    key: dict[str, str],
     found: Callable[[dict[str, Any]], bool],
     what: str,
     *,
     payment_uuid: str | None = None,
-) -> dict[str, Any] | None:
-    """Run the read-only ``lookups`` in turn; return the first answer ``found`` accepts, marked
-    :data:`RECOVERED`, or ``None`` when none shows the effect (404s count as "not there").
+) -> Recover:
+    """A request's ``recover``: read the order named by ``key`` (Query order, with every
+    transaction on it) and return it, marked :data:`RECOVERED`, when ``found`` says the effect
+    is there; ``None`` when it is not, or when the order does not exist (404).
 
-    :raises OutcomeUnknownError: when a look-up itself fails, so nobody can tell.
+    A look-up after the deadline still gets :data:`_MIN_LOOKUP_TIME`.
+
+    :raises OutcomeUnknownError: (from the returned coroutine) when the look-up itself fails,
+        so nobody can tell.
     """
-    for lookup in lookups:
+    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
+
+    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
         remaining = max(deadline - time.monotonic(), _MIN_LOOKUP_TIME)
         try:
             data = await client.with_options(timeout=remaining)._execute(lookup)
         except NotFoundError:
-            continue
+            return None
         except WonderError as exc:
             raise OutcomeUnknownError(
                 f"{what} may or may not have happened: looking it up failed ({exc})",
                 payment_uuid=payment_uuid,
                 request_id=exc.request_id,
             ) from exc
-        if found(data):
-            return {**data, RECOVERED: True}
-    return None
+        return {**data, RECOVERED: True} if found(data) else None
+
+    return recover

@@ -12,11 +12,11 @@ from .._models import CURRENCIES, MAX_NOTE_LENGTH, MAX_TOKEN_LENGTH, Order, Refu
 from .._request import Recover, Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
-from ._recovery import RECOVERED, recover_by_lookup
+from ._recovery import RECOVERED, recover_from_order
 from .customers import MAX_PAGE_SIZE, filter_query
 
 if TYPE_CHECKING:
-    from .._client import WonderClient
+    pass
 
 __all__ = ["Orders"]
 
@@ -146,8 +146,6 @@ def refund_from(data: dict[str, Any], transaction_uuid: str, before: frozenset[s
 
 
 def _void_recovery(key: dict[str, str], transaction_uuid: str | None) -> Recover:
-    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
-
     def done(data: dict[str, Any]) -> bool:
         if transaction_uuid is None:
             order = data.get("order") or {}
@@ -158,17 +156,12 @@ def _void_recovery(key: dict[str, str], transaction_uuid: str | None) -> Recover
             for t in _transactions(data)
         )
 
-    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
-        return await recover_by_lookup(client, deadline, (lookup,), done, "the void")
-
-    return recover
+    return recover_from_order(key, done, "the void")
 
 
 def _refund_recovery(
     key: dict[str, str], transaction_uuid: str, amount: str, before: frozenset[str]
 ) -> Recover:
-    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
-
     def done(data: dict[str, Any]) -> bool:
         return any(
             t.get("original_transaction_uuid") == transaction_uuid
@@ -177,10 +170,7 @@ def _refund_recovery(
             for t in _transactions(data)
         )
 
-    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
-        return await recover_by_lookup(client, deadline, (lookup,), done, "the refund")
-
-    return recover
+    return recover_from_order(key, done, "the refund")
 
 
 def amount_matches(value: Any, amount: str) -> bool:

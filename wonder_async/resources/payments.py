@@ -33,8 +33,8 @@ from .._models import CONSUME_MODES, MAX_TOKEN_LENGTH, Order, Payment, check_enu
 from .._request import Recover, Request
 from .._wire import Paths
 from ._base import AsyncResource
-from ._recovery import RECOVERED, recover_by_lookup
-from .orders import amount_text, order_fields, order_key
+from ._recovery import RECOVERED, recover_from_order
+from .orders import _OrdersRequests, amount_text, order_fields, order_key
 
 if TYPE_CHECKING:
     from .._client import WonderClient
@@ -102,19 +102,12 @@ def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
     # so an order that does not exist (404) has no charge either. (Query order by transaction
     # uuid would answer the same question, but is documented on the stage pages only, and a
     # 404 from it cannot tell "no such transaction" from "no such query".)
-    by_order = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
-
-    async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
-        return await recover_by_lookup(
-            client,
-            deadline,
-            (by_order,),
-            _has_transaction(payment_uuid),
-            f"the charge with payment_uuid {payment_uuid}",
-            payment_uuid=payment_uuid,
-        )
-
-    return recover
+    return recover_from_order(
+        key,
+        _has_transaction(payment_uuid),
+        f"the charge with payment_uuid {payment_uuid}",
+        payment_uuid=payment_uuid,
+    )
 
 
 def payment_from(data: dict[str, Any], payment_uuid: str) -> Payment:
@@ -206,8 +199,6 @@ async def _orders_by_reference(
 
 
 def _list_request_for(references: list[str]) -> Request:
-    from .orders import _OrdersRequests
-
     filters = {"reference_number": {"_in": references}}
     return _OrdersRequests._list_request(_PRECHECK_LIMIT, 0, None, filters)
 
