@@ -250,7 +250,10 @@ async def test_429_pauses_the_whole_client(server: tuple[Scripted, str], key_pai
     scripted.script = [(429, {"code": 429, "message": "slow"}, {"Retry-After": "1"})]
     async with _client(key_pair, url) as wonder:
         first = asyncio.create_task(wonder.customers.get("c-0"))
-        await asyncio.sleep(0.2)  # the 429 has arrived and the pause is on
+        for _ in range(500):  # until the 429 has arrived and the pause is on (at most 10 s)
+            if wonder._shared.paused_until:
+                break
+            await asyncio.sleep(0.02)
         await asyncio.gather(first, *(wonder.customers.get(f"c-{i}") for i in range(1, 10)))
     limited_at = scripted.seen[0]["at"]
     later = [s["at"] - limited_at for s in scripted.seen[1:]]
