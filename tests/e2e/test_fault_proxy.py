@@ -24,6 +24,7 @@ from wonder_async.testing import Emulator
 
 YEAR = time.gmtime().tm_year + 2
 CHARGES = 60
+VOIDS = 24  # orders CHARGES .. CHARGES + VOIDS - 1 are pre-authorised directly, voided through
 
 
 class FaultProxy:
@@ -33,7 +34,7 @@ class FaultProxy:
     nothing happened). Towards the client a chunk may be lost after the gateway answered (the
     connection reset: the request took effect, the client cannot know), truncated, or held back
     longer than the client's attempt timeout. Besides the random faults, the answer to every
-    third charge and every third refund is lost, so the ambiguous case surely happens.
+    third charge, refund and void is lost, so the ambiguous case surely happens.
     """
 
     def __init__(self, upstream_port: int, seed: int) -> None:
@@ -63,6 +64,8 @@ class FaultProxy:
             return "charge"
         if Paths.ORDER_REFUND.encode() in line:
             return "refund"
+        if Paths.ORDER_VOID.encode() in line:
+            return "void"
         return "other"
 
     async def _connection(
@@ -93,7 +96,7 @@ class FaultProxy:
             while chunk := await upstream_r.read(65536):
                 kind, ordinal = pending.pop(0) if pending and chunk[:5] == b"HTTP/" else ("", 1)
                 roll = self.rng.random()
-                if (kind in ("charge", "refund") and ordinal % 3 == 0) or roll < 0.06:
+                if (kind in ("charge", "refund", "void") and ordinal % 3 == 0) or roll < 0.06:
                     self.injected["answer lost after the gateway acted"] += 1
                     abort()
                     return
@@ -139,13 +142,21 @@ async def _tokens(direct: WonderClient, count: int) -> list[str]:
         token = await direct.payment_tokens.create(customer.uuid, card=card, three_ds=three_ds)
         assert token.token is not None
         tokens.append(token.token)
-        for j in range(i, CHARGES, count):
+        for j in range(i, CHARGES + VOIDS, count):
             await direct.orders.create(
                 reference_number=f"proxy-o-{j}",
                 charge_fee="30.00",
                 currency="HKD",
                 customer_uuid=customer.uuid,
             )
+    for j in range(CHARGES, CHARGES + VOIDS):
+        auth = await direct.payments.create(
+            reference_number=f"proxy-o-{j}",
+            token=tokens[j % count],
+            amount="30.00",
+            consume_mode="pre_authorize",
+        )
+        assert auth.succeeded
     return tokens
 
 
@@ -161,6 +172,7 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
     assert upstream_port is not None
     told: dict[str, str] = {}  # order reference -> what the SDK said of its charge
     refunds_told: dict[str, str] = {}
+    voids_told: dict[str, str] = {}
     recovered = 0
     async with (
         FaultProxy(upstream_port, seed=20261127) as proxy,
@@ -225,6 +237,23 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
 
         await asyncio.gather(*(refund(ref, sale) for ref, sale in sales.items() if sale))
 
+        async def void(ref: str) -> None:
+            auth = (await direct.orders.get(reference_number=ref)).transactions[0]
+            async with gate:
+                try:
+                    order = await faulty.orders.void(
+                        reference_number=ref, transaction_uuid=str(auth.uuid)
+                    )
+                except WonderError as exc:
+                    voids_told[ref] = type(exc).__name__
+                    return
+            voided = order.transaction(str(auth.uuid))
+            assert voided is not None
+            assert voided.voided
+            voids_told[ref] = "voided"
+
+        await asyncio.gather(*(void(f"proxy-o-{j}") for j in range(CHARGES, CHARGES + VOIDS)))
+
     for ref, outcome in refunds_told.items():
         order = await direct.orders.get(reference_number=ref)
         made = [t for t in order.transactions if t.type == "Refund" and t.success]
@@ -234,6 +263,12 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
         if made:
             assert Decimal(str(made[0].amount)) == Decimal("10.00")
 
+    for ref, outcome in voids_told.items():
+        order = await direct.orders.get(reference_number=ref)
+        voided = order.transactions[0].voided
+        if outcome != "OutcomeUnknownError":
+            assert voided == (outcome == "voided"), f"{ref}: the SDK said {outcome}"
+
     outcomes = Counter(told.values())
     # The proxy really got in the way, and the SDK really recovered charges it could not see.
     assert proxy.injected["answer lost after the gateway acted"] >= CHARGES // 3
@@ -241,3 +276,4 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
     # With eight retries, a charge or refund is almost never left unknown.
     assert outcomes["charged"] >= CHARGES * 0.9, (outcomes, proxy.injected)
     assert Counter(refunds_told.values())["refunded"] >= len(sales) * 0.9
+    assert Counter(voids_told.values())["voided"] >= VOIDS * 0.9, voids_told
