@@ -4,26 +4,35 @@ The pipeline for every call: serialize the body once, sign exactly those bytes (
 the client is idle, on a small thread pool when other requests are in flight, so RSA signing
 uses every core while the event loop keeps doing I/O), send, decode the envelope, and retry
 per :class:`RetryPolicy` within the call's total deadline.
+
+The signing threads are in :mod:`._sign_pool`; defaults and ``WONDER_*`` variables in
+:mod:`._config`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import queue
 import ssl
-import threading
 import time
-from collections import deque
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
 from . import _telemetry
+from ._config import (
+    DEFAULT_ATTEMPT_TIMEOUT,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_TIMEOUT,
+    check_positive,
+    resolve_base_url,
+    resolve_credentials,
+)
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -34,9 +43,10 @@ from ._errors import (
 )
 from ._request import Request
 from ._retry import RetryPolicy, parse_retry_after
+from ._sign_pool import SignPool
 from ._signing import PrivateKeyInput, Signer
 from ._transport import Transport
-from ._wire import ENVIRONMENTS, Paths, decode_envelope
+from ._wire import Paths, decode_envelope
 from .resources._recovery import may_have_happened
 from .resources.customers import Customers
 from .resources.orders import Orders
@@ -50,170 +60,12 @@ _Client = TypeVar("_Client", bound="WonderClient")
 
 log = logging.getLogger("wonder")
 
-_DEFAULT_TIMEOUT: Final = 60.0
-_DEFAULT_ATTEMPT_TIMEOUT: Final = 20.0
-_DEFAULT_CONNECT_TIMEOUT: Final = 5.0
-_DEFAULT_MAX_RETRIES: Final = 3
-_DEFAULT_POOL_SIZE: Final = 100
-
 
 @attrs.frozen
 class _Options:
     timeout: float
     attempt_timeout: float
     retry: RetryPolicy
-
-
-_SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
-# Seconds a signing thread waits for work before it ends (a busy client keeps its threads;
-# one that was dropped without close() does not keep them forever).
-_SIGN_THREAD_IDLE: Final = 30.0
-
-
-class _SignPool:
-    """Signing threads fed and drained in batches, so RSA uses every core while the loop does I/O.
-
-    Loop side: :meth:`sign` queues a job (no executor future, no thread wake-up) and the jobs
-    queued during one loop iteration go to the threads together, with at most one wake-up per
-    idle thread. Thread side: each thread signs one job at a time (so all threads sign in
-    parallel) and finished signatures go back to the loop in batches, one loop wake-up per
-    batch. Threads start on demand, up to ``threads``.
-    """
-
-    def __init__(self, signer: Signer, threads: int) -> None:
-        self.signer = signer
-        self.max_threads = threads
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        # One token per idle thread to wake (a C queue: waiting and waking cost no Python-level
-        # lock juggling, unlike threading.Condition).
-        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
-        # Guarded by _lock: jobs for the threads, threads waiting for work, finished jobs.
-        self._jobs: deque[_SignJob] = deque()
-        self._idle = 0
-        self._done: list[tuple[asyncio.Future[dict[str, str]], Any]] = []
-        self._wake_pending = False
-        self._closed = False
-        # Loop thread only: jobs of the current loop iteration, not yet handed over, and the
-        # loop a hand-over is scheduled on (another loop, e.g. after asyncio.run ended with a
-        # hand-over pending, schedules its own).
-        self._batch: list[_SignJob] = []
-        self._hand_over_on: asyncio.AbstractEventLoop | None = None
-
-    def sign(self, request: Request) -> asyncio.Future[dict[str, str]]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dict[str, str]] = loop.create_future()
-        self._batch.append((future, request))
-        if self._hand_over_on is not loop:
-            self._hand_over_on = loop
-            loop.call_soon(self._hand_over)
-        return future
-
-    def _hand_over(self) -> None:
-        batch, self._batch = self._batch, []
-        self._hand_over_on = None
-        with self._lock:
-            closed = self._closed
-            if not closed:
-                self._jobs.extend(batch)
-                waiting = len(self._jobs)
-                wake = min(self._idle, waiting)
-                self._idle -= wake
-                new = [
-                    threading.Thread(target=self._run, name="wonder-sign", daemon=True)
-                    for _ in range(min(waiting - wake, self.max_threads - len(self._threads)))
-                ]
-                self._threads.extend(new)
-        if closed:
-            self._fail(batch, ConfigurationError("this WonderClient is closed; create a new one"))
-            return
-        for _ in range(wake):
-            self._wake.put(None)
-        for thread in new:
-            try:
-                thread.start()
-            except RuntimeError as exc:  # cannot start a thread: fail the calls, never hang
-                with self._lock:
-                    self._threads.remove(thread)
-                    if self._threads:
-                        continue
-                    stranded = list(self._jobs)
-                    self._jobs.clear()
-                self._fail(stranded, exc)
-
-    @staticmethod
-    def _fail(jobs: list[_SignJob], error: BaseException) -> None:
-        for future, _ in jobs:
-            if not future.done():
-                future.set_exception(error)
-
-    def _run(self) -> None:
-        jobs, lock = self._jobs, self._lock
-        sign = self.signer.sign
-        while True:
-            with lock:
-                if not jobs:
-                    if self._closed:
-                        return
-                    self._idle += 1  # the loop takes it back when it hands over work
-                    job = None
-                else:
-                    job = jobs.popleft()
-            if job is None:
-                try:
-                    self._wake.get(timeout=_SIGN_THREAD_IDLE)  # GIL released while waiting
-                except queue.Empty:
-                    with lock:
-                        # Idle too long: end, unless the loop just counted on this thread.
-                        if self._idle > 0 and not jobs:
-                            self._idle -= 1
-                            self._threads.remove(threading.current_thread())
-                            return
-                continue
-            future, r = job
-            outcome: Any
-            try:
-                outcome = sign(r.method, r.uri, r.body)
-            except BaseException as exc:  # handed to the awaiting task, like run_in_executor
-                outcome = exc
-            with lock:
-                self._done.append((future, outcome))
-                if self._wake_pending:
-                    continue
-                self._wake_pending = True
-            try:
-                future.get_loop().call_soon_threadsafe(self._deliver)
-            except RuntimeError:  # that loop is closed: nobody waits for these any more
-                with lock:
-                    self._done = [d for d in self._done if not d[0].get_loop().is_closed()]
-                    live = self._done[0][0].get_loop() if self._done else None
-                    self._wake_pending = live is not None
-                if live is not None:
-                    with contextlib.suppress(RuntimeError):
-                        live.call_soon_threadsafe(self._deliver)
-
-    def _deliver(self) -> None:
-        with self._lock:
-            done, self._done = self._done, []
-            self._wake_pending = False
-        for future, outcome in done:
-            if future.done() or future.get_loop().is_closed():  # the call is gone
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-
-    def close(self) -> None:
-        """Let the threads finish what was handed over, then end them; idempotent."""
-        with self._lock:
-            self._closed = True
-            threads = list(self._threads)
-        for _ in threads:  # idle threads wake, find nothing to do and end
-            self._wake.put(None)
-        for thread in threads:
-            if thread is not threading.current_thread():
-                thread.join()
 
 
 class _Shared:
@@ -225,13 +77,13 @@ class _Shared:
         self.sign_threads = sign_threads
         self.inflight = 0
         self.paused_until = 0.0
-        self._pool: _SignPool | None = None
+        self._pool: SignPool | None = None
 
     def sign_in_pool(self, request: Request) -> asyncio.Future[dict[str, str]]:
         """Sign on a signing thread; the future completes on the loop."""
         pool = self._pool
         if pool is None:
-            pool = self._pool = _SignPool(self.signer, self.sign_threads)
+            pool = self._pool = SignPool(self.signer, self.sign_threads)
         return pool.sign(request)
 
     def after_fork(self) -> None:
@@ -252,25 +104,6 @@ class _Shared:
 # A forked child keeps the parent's loop-bound objects referenced so their finalizers (which
 # would warn about unclosed sessions of a loop that does not exist here) never run.
 _ABANDONED: list[object] = []
-
-
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return value if value else None
-
-
-def _resolve_base_url(environment: str | None, base_url: str | None) -> tuple[str, str]:
-    env = environment or _env("WONDER_ENVIRONMENT") or "sandbox"
-    if env not in ENVIRONMENTS:
-        raise ConfigurationError(
-            f"environment: must be one of {', '.join(ENVIRONMENTS)} (got {env!r})"
-        )
-    url = (base_url or _env("WONDER_BASE_URL") or ENVIRONMENTS[env]).rstrip("/")
-    if not url.startswith(("https://", "http://")):
-        raise ConfigurationError(f"base_url: must start with https:// or http:// (got {url!r})")
-    if env == "production" and not url.startswith("https://"):
-        raise ConfigurationError("base_url: production requires https://")
-    return env, url
 
 
 class WonderClient:
@@ -304,32 +137,21 @@ class WonderClient:
         private_key: PrivateKeyInput | None = None,
         environment: str | None = None,
         base_url: str | None = None,
-        timeout: float = _DEFAULT_TIMEOUT,
-        attempt_timeout: float = _DEFAULT_ATTEMPT_TIMEOUT,
-        connect_timeout: float = _DEFAULT_CONNECT_TIMEOUT,
-        max_retries: int = _DEFAULT_MAX_RETRIES,
-        pool_size: int = _DEFAULT_POOL_SIZE,
+        timeout: float = DEFAULT_TIMEOUT,
+        attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        pool_size: int = DEFAULT_POOL_SIZE,
         ssl_context: ssl.SSLContext | None = None,
         sign_threads: int | None = None,
     ) -> None:
-        app_id = app_id or _env("WONDER_APP_ID")
-        if not app_id:
-            raise ConfigurationError("app_id: pass app_id= or set WONDER_APP_ID")
-        if private_key is None:
-            private_key = _env("WONDER_PRIVATE_KEY")
-            key_file = _env("WONDER_PRIVATE_KEY_FILE")
-            if private_key is None and key_file is not None:
-                private_key = os.fspath(key_file)
-        if private_key is None:
-            raise ConfigurationError(
-                "private_key: pass private_key= or set WONDER_PRIVATE_KEY / WONDER_PRIVATE_KEY_FILE"
-            )
-        _check_positive("timeout", timeout)
-        _check_positive("attempt_timeout", attempt_timeout)
-        _check_positive("connect_timeout", connect_timeout)
+        app_id, private_key = resolve_credentials(app_id, private_key)
+        check_positive("timeout", timeout)
+        check_positive("attempt_timeout", attempt_timeout)
+        check_positive("connect_timeout", connect_timeout)
         if max_retries < 0:
             raise ConfigurationError("max_retries: must be >= 0")
-        self.environment, url = _resolve_base_url(environment, base_url)
+        self.environment, url = resolve_base_url(environment, base_url)
         transport = Transport(
             url, connect_timeout=connect_timeout, pool_size=pool_size, ssl_context=ssl_context
         )
@@ -620,8 +442,3 @@ def _log_fields(
         "status": status,
         "duration_ms": round((time.monotonic() - started) * 1000, 1),
     }
-
-
-def _check_positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise ConfigurationError(f"{name}: must be a positive number of seconds")

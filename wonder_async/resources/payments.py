@@ -11,16 +11,13 @@ the API this relies on.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import time
 import uuid as uuidlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from .._bulk import ChargeResult, aiter_items, bulk_map, charge_uuid
+from .._bulk import ChargeResult, bulk_map, charge_uuid
 from .._converter import structure
 from .._errors import (
     APIConnectionError,
@@ -33,17 +30,13 @@ from .._models import CONSUME_MODES, MAX_TOKEN_LENGTH, Order, Payment, check_enu
 from .._request import Recover, Request
 from .._wire import Paths
 from ._base import AsyncResource
+from ._billing_run import LOOKED_UP, PRECHECK_BATCH, UNCHECKED, Charges, RunLedger, prechecked
 from ._recovery import RECOVERED, recover_from_order
-from .orders import _OrdersRequests, amount_text, order_fields, order_key
-
-if TYPE_CHECKING:
-    from .._client import WonderClient
+from .orders import amount_text, order_fields, order_key
 
 __all__ = ["Payments"]
 
 _ENTRY_TYPE: Final = "mit"  # merchant-initiated: the cardholder is not present
-
-Charges = Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]]
 
 
 def charge_arguments(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,142 +156,17 @@ def declined_from(exc: BadRequestError, payment_uuid: str) -> BadRequestError:
     )
 
 
-#: Rows of a bulk charge looked up together: one orders-list read per batch instead of a
-#: look-up per row before charging.
-_PRECHECK_BATCH: Final = 100
-#: The orders list page the batch look-up reads; a full page means "could not tell".
-_PRECHECK_LIMIT: Final = 1000
-_UNCHECKED: Final = object()
-#: Set in a bulk charge's own task when the batch look-up already showed the row uncharged.
-_LOOKED_UP: ContextVar[bool] = ContextVar("wonder_charge_looked_up", default=False)
-
-
-async def _orders_by_reference(
-    client: WonderClient, references: list[str]
-) -> dict[str, dict[str, Any]] | None:
-    """The orders (raw, with transactions) of these references, in one orders-list read with
-    ``filter[reference_number][_in]``; ``None`` when the answer cannot be trusted to be
-    complete (the read failed, the filter was not honoured, or the page was full)."""
-    request = _list_request_for(references)
-    try:
-        data = await client._execute(request)
-    except WonderError:
-        return None
-    wanted = set(references)
-    found: dict[str, dict[str, Any]] = {}
-    page = data.get("orders")
-    if not isinstance(page, list) or len(page) >= _PRECHECK_LIMIT:
-        return None
-    for item in page:
-        order = item.get("order") if isinstance(item, dict) else None
-        ref = order.get("reference_number") if isinstance(order, dict) else None
-        if not isinstance(ref, str) or ref not in wanted:
-            return None  # a gateway that ignores the filter: look each row up instead
-        found[ref] = {"order": order}
-    return found
-
-
-def _list_request_for(references: list[str]) -> Request:
-    filters = {"reference_number": {"_in": references}}
-    return _OrdersRequests._list_request(_PRECHECK_LIMIT, 0, None, filters)
-
-
-def _batch_reference(row: Mapping[str, Any]) -> str | None:
-    """The order reference a row can be looked up by in a batch (``_in`` splits on commas)."""
-    ref = row.get("reference_number")
-    if not isinstance(ref, str) or not ref or "," in ref or row.get("payment_uuid"):
-        # A row with its own payment_uuid is looked up by create(), as any caller id is.
-        return None
-    return ref
-
-
-class _RunLedger:
-    """The charges of one ``create_many`` run that a batch look-up may not have seen.
-
-    A row whose ``payment_uuid`` another row of this run is charging, or charged after the
-    look-up its batch relies on, must not trust that look-up: it waits for the other row and
-    then looks up on its own. Entries finished before the look-up of the batch being handed out
-    are dropped (every later look-up sees them), so memory stays bounded by what is in flight.
-    """
-
-    def __init__(self) -> None:
-        self.active: dict[str, asyncio.Event] = {}
-        self.finished: dict[str, float] = {}
-
-    def prune(self, looked_up_at: float) -> None:
-        for uuid, when in list(self.finished.items()):
-            if when < looked_up_at:
-                del self.finished[uuid]
-                del self.active[uuid]
-
-    def begin(self, uuid: str) -> asyncio.Event | None:
-        """Claim ``uuid``; return the event of the row holding it, or ``None`` if unclaimed."""
-        held = self.active.get(uuid)
-        if held is None:
-            self.active[uuid] = asyncio.Event()
-        return held
-
-    def end(self, uuid: str) -> None:
-        self.finished[uuid] = time.monotonic()
-        self.active[uuid].set()
-
-
-async def _lookup_batch(
-    client: WonderClient, rows: list[Mapping[str, Any]]
-) -> tuple[float, dict[str, dict[str, Any]] | None]:
-    refs = sorted({r for r in map(_batch_reference, rows) if r is not None})
-    started = time.monotonic()  # charges finished before this are in the answer
-    return started, (await _orders_by_reference(client, refs) if refs else None)
-
-
-async def _prechecked(
-    client: WonderClient, charges: Charges, batch: int, ledger: _RunLedger
-) -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
-    """Yield each row with what a batch look-up found: the order's data (``None`` when the
-    order does not exist yet), or ``_UNCHECKED`` when the row must be looked up on its own.
-    The next batch is looked up while this one is handed out, so charging never waits for it.
-    """
-    queue: list[tuple[list[Mapping[str, Any]], asyncio.Future[Any]]] = []
-
-    async def emit() -> AsyncIterator[tuple[Mapping[str, Any], Any]]:
-        rows, lookup = queue.pop(0)
-        looked_up_at, orders = await lookup
-        ledger.prune(looked_up_at)
-        for row in rows:
-            ref = _batch_reference(row)
-            yield row, (_UNCHECKED if orders is None or ref is None else orders.get(ref))
-
-    chunk: list[Mapping[str, Any]] = []
-    try:
-        async for row in aiter_items(charges):
-            chunk.append(row)
-            if len(chunk) >= batch:
-                queue.append((chunk, asyncio.ensure_future(_lookup_batch(client, chunk))))
-                chunk = []
-                if len(queue) > 1:
-                    async for item in emit():
-                        yield item
-        if chunk:
-            queue.append((chunk, asyncio.ensure_future(_lookup_batch(client, chunk))))
-        while queue:
-            async for item in emit():
-                yield item
-    finally:
-        for _rows, lookup in queue:
-            lookup.cancel()
-
-
 async def _charge_row(
     payments: Payments, kwargs: dict[str, Any], chosen: str, checked: Any
 ) -> Payment:
-    """Charge one bulk row, given what its batch look-up found (see :func:`_prechecked`)."""
-    if checked is not _UNCHECKED:
+    """Charge one bulk row, given what its batch look-up found (see :func:`prechecked`)."""
+    if checked is not UNCHECKED:
         if checked is not None and _has_transaction(chosen)(checked):
             # Charged by an earlier run: the batch look-up found it.
             return payment_from({**checked, RECOVERED: True}, chosen)
         # The batch look-up has just shown no such charge: no look-up of its own before the
         # first attempt (after a failure the usual look-up still runs). Task-local.
-        _LOOKED_UP.set(True)
+        LOOKED_UP.set(True)
     if "currency" in kwargs or "customer_uuid" in kwargs:
         return await payments.create_with_order(**kwargs)
     return await payments.create(**kwargs)
@@ -344,7 +212,7 @@ class _PaymentsRequests:
             idempotent=False,
             operation=operation,
             recover=_charge_recovery(chosen, key),
-            recover_first=payment_uuid is not None and not _LOOKED_UP.get(),
+            recover_first=payment_uuid is not None and not LOOKED_UP.get(),
         )
         return request, chosen
 
@@ -503,7 +371,7 @@ class Payments(_PaymentsRequests, AsyncResource):
                 if held is not None:
                     # The same charge again in this run: after the other row, look up alone.
                     await held.wait()
-                    checked = _UNCHECKED
+                    checked = UNCHECKED
                 try:
                     payment = await _charge_row(self, kwargs, chosen, checked)
                 finally:
@@ -513,7 +381,7 @@ class Payments(_PaymentsRequests, AsyncResource):
                 return ChargeResult(index, ref, chosen, error=exc)
             return ChargeResult(index, ref, chosen, payment=payment)
 
-        ledger = _RunLedger()
-        rows = _prechecked(client, charges, min(_PRECHECK_BATCH, concurrency * 4), ledger)
+        ledger = RunLedger()
+        rows = prechecked(client, charges, min(PRECHECK_BATCH, concurrency * 4), ledger)
         async for result in bulk_map(rows, one, concurrency=concurrency):
             yield result

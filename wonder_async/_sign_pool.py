@@ -1,0 +1,171 @@
+"""The signing threads: RSA signatures made off the event loop, handed over in batches.
+
+A busy client signs on these threads so RSA uses every core while the loop does I/O (an idle
+client signs inline: a thread hop would only add latency; see ``WonderClient._execute``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import queue
+import threading
+from collections import deque
+from typing import Any, Final
+
+from ._errors import ConfigurationError
+from ._request import Request
+from ._signing import Signer
+
+__all__ = ["SignPool"]
+
+_SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
+# Seconds a signing thread waits for work before it ends (a busy client keeps its threads;
+# one that was dropped without close() does not keep them forever).
+_SIGN_THREAD_IDLE: Final = 30.0
+
+
+class SignPool:
+    """Signing threads fed and drained in batches, so RSA uses every core while the loop does I/O.
+
+    Loop side: :meth:`sign` queues a job (no executor future, no thread wake-up) and the jobs
+    queued during one loop iteration go to the threads together, with at most one wake-up per
+    idle thread. Thread side: each thread signs one job at a time (so all threads sign in
+    parallel) and finished signatures go back to the loop in batches, one loop wake-up per
+    batch. Threads start on demand, up to ``threads``.
+    """
+
+    def __init__(self, signer: Signer, threads: int) -> None:
+        self.signer = signer
+        self.max_threads = threads
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        # One token per idle thread to wake (a C queue: waiting and waking cost no Python-level
+        # lock juggling, unlike threading.Condition).
+        self._wake: queue.SimpleQueue[None] = queue.SimpleQueue()
+        # Guarded by _lock: jobs for the threads, threads waiting for work, finished jobs.
+        self._jobs: deque[_SignJob] = deque()
+        self._idle = 0
+        self._done: list[tuple[asyncio.Future[dict[str, str]], Any]] = []
+        self._wake_pending = False
+        self._closed = False
+        # Loop thread only: jobs of the current loop iteration, not yet handed over, and the
+        # loop a hand-over is scheduled on (another loop, e.g. after asyncio.run ended with a
+        # hand-over pending, schedules its own).
+        self._batch: list[_SignJob] = []
+        self._hand_over_on: asyncio.AbstractEventLoop | None = None
+
+    def sign(self, request: Request) -> asyncio.Future[dict[str, str]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, str]] = loop.create_future()
+        self._batch.append((future, request))
+        if self._hand_over_on is not loop:
+            self._hand_over_on = loop
+            loop.call_soon(self._hand_over)
+        return future
+
+    def _hand_over(self) -> None:
+        batch, self._batch = self._batch, []
+        self._hand_over_on = None
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._jobs.extend(batch)
+                waiting = len(self._jobs)
+                wake = min(self._idle, waiting)
+                self._idle -= wake
+                new = [
+                    threading.Thread(target=self._run, name="wonder-sign", daemon=True)
+                    for _ in range(min(waiting - wake, self.max_threads - len(self._threads)))
+                ]
+                self._threads.extend(new)
+        if closed:
+            self._fail(batch, ConfigurationError("this WonderClient is closed; create a new one"))
+            return
+        for _ in range(wake):
+            self._wake.put(None)
+        for thread in new:
+            try:
+                thread.start()
+            except RuntimeError as exc:  # cannot start a thread: fail the calls, never hang
+                with self._lock:
+                    self._threads.remove(thread)
+                    if self._threads:
+                        continue
+                    stranded = list(self._jobs)
+                    self._jobs.clear()
+                self._fail(stranded, exc)
+
+    @staticmethod
+    def _fail(jobs: list[_SignJob], error: BaseException) -> None:
+        for future, _ in jobs:
+            if not future.done():
+                future.set_exception(error)
+
+    def _run(self) -> None:
+        jobs, lock = self._jobs, self._lock
+        sign = self.signer.sign
+        while True:
+            with lock:
+                if not jobs:
+                    if self._closed:
+                        return
+                    self._idle += 1  # the loop takes it back when it hands over work
+                    job = None
+                else:
+                    job = jobs.popleft()
+            if job is None:
+                try:
+                    self._wake.get(timeout=_SIGN_THREAD_IDLE)  # GIL released while waiting
+                except queue.Empty:
+                    with lock:
+                        # Idle too long: end, unless the loop just counted on this thread.
+                        if self._idle > 0 and not jobs:
+                            self._idle -= 1
+                            self._threads.remove(threading.current_thread())
+                            return
+                continue
+            future, r = job
+            outcome: Any
+            try:
+                outcome = sign(r.method, r.uri, r.body)
+            except BaseException as exc:  # handed to the awaiting task, like run_in_executor
+                outcome = exc
+            with lock:
+                self._done.append((future, outcome))
+                if self._wake_pending:
+                    continue
+                self._wake_pending = True
+            try:
+                future.get_loop().call_soon_threadsafe(self._deliver)
+            except RuntimeError:  # that loop is closed: nobody waits for these any more
+                with lock:
+                    self._done = [d for d in self._done if not d[0].get_loop().is_closed()]
+                    live = self._done[0][0].get_loop() if self._done else None
+                    self._wake_pending = live is not None
+                if live is not None:
+                    with contextlib.suppress(RuntimeError):
+                        live.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            done, self._done = self._done, []
+            self._wake_pending = False
+        for future, outcome in done:
+            if future.done() or future.get_loop().is_closed():  # the call is gone
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def close(self) -> None:
+        """Let the threads finish what was handed over, then end them; idempotent."""
+        with self._lock:
+            self._closed = True
+            threads = list(self._threads)
+        for _ in threads:  # idle threads wake, find nothing to do and end
+            self._wake.put(None)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join()
