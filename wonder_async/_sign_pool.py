@@ -119,11 +119,18 @@ class SignPool:
                     self._wake.get(timeout=_SIGN_THREAD_IDLE)  # GIL released while waiting
                 except queue.Empty:
                     with lock:
-                        # Idle too long: end, unless the loop just counted on this thread.
-                        if self._idle > 0 and not jobs:
+                        # Idle too long. While the idle count still holds this thread, take it
+                        # back and end (or work, if jobs came in meanwhile).
+                        if self._idle > 0:
                             self._idle -= 1
-                            self._threads.remove(threading.current_thread())
-                            return
+                            if not jobs:
+                                self._threads.remove(threading.current_thread())
+                                return
+                            continue
+                    # The loop counted on this thread as the wait ran out: its wake-up token
+                    # is on the way. Take it, or it would later wake this thread a second time
+                    # and the idle count would hold a thread that does not exist.
+                    self._wake.get()
                 continue
             future, r = job
             outcome: Any
