@@ -100,6 +100,13 @@ SCRIPTS: dict[str, list[str]] = {
         r"metric wonder.client.signing.duration \[s\] \{wonder.operation=customers.upsert\}: 2",
         r"metric wonder.client.signing.duration \[s\] \{wonder.operation=orders.create\}: 1",
     ],
+    "otel_aiohttp_server.py": [
+        r'POST /members/u-42 -> 200 \{"uuid": "[0-9a-f-]{36}"\}',
+        r"trace [0-9a-f]{32}",
+        r"checkout  CLIENT  span=[0-9a-f]{16} parent=-",
+        r"POST /members/\{ref\}  SERVER  span=[0-9a-f]{16} parent=[0-9a-f]{16} -> 200",
+        r"wonder customers.upsert  CLIENT  span=[0-9a-f]{16} parent=[0-9a-f]{16} -> 200",
+    ],
     "webhooks_aiohttp.py": [
         r"verified webhook: order.created o-1 unpaid",
         r"verified webhook: order.paid o-1 paid",
@@ -163,11 +170,41 @@ def test_every_example_is_checked() -> None:
     assert files == set(SCRIPTS) | RECIPES | set(SHELL) | PYTEST | MANIFESTS | NOTEBOOKS
 
 
+_SPAN_LINE = re.compile(
+    r"^ +(?P<name>\S.*?)  (?P<kind>[A-Z]+)  span=(?P<id>[0-9a-f]{16}) "
+    r"parent=(?P<parent>[0-9a-f]{16}|-)",
+    re.M,
+)
+
+
+def _spans_nest_in_the_request(output: str) -> None:
+    """otel_aiohttp_server.py: one trace, in which the SDK's span is a child of the server's
+    request span, itself a child of the calling service's span (from its traceparent)."""
+    assert len(re.findall(r"^trace ", output, re.M)) == 1, output
+    spans = {m["name"]: m for m in _SPAN_LINE.finditer(output)}
+    assert set(spans) == {"checkout", "POST /members/{ref}", "wonder customers.upsert"}, output
+    caller, server, sdk = (
+        spans["checkout"],
+        spans["POST /members/{ref}"],
+        spans["wonder customers.upsert"],
+    )
+    assert (caller["kind"], server["kind"], sdk["kind"]) == ("CLIENT", "SERVER", "CLIENT")
+    assert sdk["parent"] == server["id"], output
+    assert server["parent"] == caller["id"], output
+    assert caller["parent"] == "-", output
+
+
+#: More than the printed lines: checks of a script's output beyond SCRIPTS' patterns.
+OUTPUT_CHECKS = {"otel_aiohttp_server.py": _spans_nest_in_the_request}
+
+
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_script_runs_and_prints_what_the_guide_says(name: str, tmp_path: Path) -> None:
     """`python examples/NAME.py` exits 0 and prints the lines its guide shows."""
     output = _run([sys.executable, str(EXAMPLES / name)], cwd=tmp_path)
     _assert_in_order(output, SCRIPTS[name])
+    if (check := OUTPUT_CHECKS.get(name)) is not None:
+        check(output)
 
 
 def _needs(*tools: str) -> None:

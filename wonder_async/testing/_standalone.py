@@ -19,8 +19,19 @@ from pathlib import Path
 
 from .._errors import ConfigurationError
 from ._server import Emulator
+from ._webhooks import DEFAULT_WEBHOOK_LOG_LIMIT
 
 __all__ = ["add_emulator_arguments", "run_emulator"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text!r})")
+    return value
 
 
 def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +64,14 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="answer 401 to a request whose Nonce+Signature was already used within the "
         "30-minute window (the gateway's behaviour is undocumented; off by default)",
+    )
+    parser.add_argument(
+        "--webhook-log-limit",
+        type=_positive_int,
+        default=DEFAULT_WEBHOOK_LOG_LIMIT,
+        metavar="N",
+        help=f"keep the newest N webhook delivery attempts for the dashboard "
+        f"(default {DEFAULT_WEBHOOK_LOG_LIMIT})",
     )
     parser.add_argument(
         "--key-out",
@@ -122,6 +141,7 @@ def run_emulator(args: argparse.Namespace) -> int:
         return 2
     if args.seed is not None:
         emu.faults.seed(args.seed)
+    emu.webhook_log_limit = args.webhook_log_limit
     print(f"app_id       {emu.app_id}", flush=True)
     if key_path is not None and emu.private_key_pem is not None:
         if not reuse:

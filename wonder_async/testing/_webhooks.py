@@ -3,7 +3,9 @@
 Each state change of an order is POSTed to the order's ``callback_url`` in the background,
 signed like a request (Credential/Nonce/Signature) with the emulator's webhook key, with the
 action in ``X-Action`` and the body ``{"order": ...}`` (the Query order answer, wonder-api.md
-§2.7); every attempt is appended to ``Emulator.webhook_log``. The callback URL is used exactly
+§2.7); every attempt is appended to ``Emulator.webhook_log``, which keeps the newest
+``Emulator.webhook_log_limit`` attempts (1000 unless set) so a long-running ``wonder emulator``
+does not grow without bound. The callback URL is used exactly
 as the merchant wrote it: its path and query are neither decoded nor re-encoded, so the URI
 the merchant's server receives is the one the signature covers. Each log entry also keeps the
 signed headers and body it sent (the dashboard shows them as a curl command).
@@ -13,18 +15,48 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from yarl import URL
 
 from ._common import EmulatorBase
 
-__all__ = ["WebhooksMixin"]
+__all__ = ["DEFAULT_WEBHOOK_LOG_LIMIT", "WebhooksMixin"]
+
+#: Delivery attempts ``Emulator.webhook_log`` keeps unless ``webhook_log_limit`` is set.
+DEFAULT_WEBHOOK_LOG_LIMIT: Final = 1000
 
 
 class WebhooksMixin(EmulatorBase):
     """Background, retried, signed delivery of order webhooks."""
+
+    _webhook_log_limit: int = DEFAULT_WEBHOOK_LOG_LIMIT
+
+    @property
+    def webhook_log_limit(self) -> int:
+        """Most delivery attempts :attr:`webhook_log` keeps; older ones are dropped first.
+
+        1000 unless set (``emu.webhook_log_limit = 50``, ``wonder emulator
+        --webhook-log-limit 50``); lowering it drops the oldest entries at once.
+
+        :raises ValueError: when set to anything but a positive integer.
+        """
+        return self._webhook_log_limit
+
+    @webhook_log_limit.setter
+    def webhook_log_limit(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"webhook_log_limit: must be a positive integer (got {value!r})")
+        self._webhook_log_limit = value
+        self._trim_webhook_log()
+
+    def _trim_webhook_log(self) -> None:
+        # A list (not a deque): slicing keeps working, and a reader on another thread that
+        # iterates it while the emulator appends never gets "mutated during iteration".
+        excess = len(self.webhook_log) - self._webhook_log_limit
+        if excess > 0:
+            del self.webhook_log[:excess]
 
     def _notify(self, action: str, order: dict[str, Any]) -> None:
         """Deliver ``action`` for ``order`` (its view) to its callback_url in the background."""
@@ -73,6 +105,7 @@ class WebhooksMixin(EmulatorBase):
                     "body": body.decode(),
                 }
             )
+            self._trim_webhook_log()
             # 2xx: delivered; 4xx: the merchant refused it, not resent (older docs' rule).
             if isinstance(status, int) and status < 500:
                 return
