@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import KeyPair
 from tests.independent_signing import verify
 from wonder_async import WonderClient
-from wonder_async import _client as client_module
+from wonder_async import _sign_pool as sign_pool_module
 from wonder_async._request import Request
 from wonder_async._signing import Signer
 from wonder_async.testing import Emulator
@@ -97,7 +97,7 @@ async def test_signing_threads_end_after_idling_and_a_later_burst_starts_new_one
 ) -> None:
     """A client left idle does not keep its signing threads (here after 0.05 s instead of
     30 s); the next burst of concurrent calls starts fresh threads and every call succeeds."""
-    monkeypatch.setattr(client_module, "_SIGN_THREAD_IDLE", 0.05)
+    monkeypatch.setattr(sign_pool_module, "_SIGN_THREAD_IDLE", 0.05)
     assert _signing_threads() == set()
     async with _client(emulator, threads=2) as wonder:
         first = await asyncio.wait_for(
@@ -144,26 +144,13 @@ class _WakeThatTimesOutAsItIsWoken:
         self._queue.get(timeout=timeout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TimeoutError, asyncio.TimeoutError),  # the same class from Python 3.11
-    reason=(
-        "bug in wonder_async/_client.py (not this helper's file): in _SignPool._run, a thread "
-        "whose idle wait timed out while the loop was waking it (idle count already 0) "
-        "continues without taking the wake-up token; the stale token later makes it count "
-        "itself idle twice, so after it ends the pool believes an idle thread exists, starts "
-        "none, and the next pooled signature never completes. Fix: on queue.Empty, under the "
-        "lock, if self._idle > 0: self._idle -= 1 and end when there are no jobs (else "
-        "continue); if self._idle == 0, the token is on its way: self._wake.get() then continue."
-    ),
-)
 @pytest.mark.anyio
 async def test_a_thread_woken_as_its_idle_wait_times_out_leaves_the_pool_working(
     key_pair: KeyPair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Signatures keep completing after a signing thread's idle timeout raced a wake-up."""
-    monkeypatch.setattr(client_module, "_SIGN_THREAD_IDLE", 0.05)
-    pool = client_module._SignPool(Signer("app-1", key_pair.private_pem), threads=1)
+    monkeypatch.setattr(sign_pool_module, "_SIGN_THREAD_IDLE", 0.05)
+    pool = sign_pool_module.SignPool(Signer("app-1", key_pair.private_pem), threads=1)
     wake = _WakeThatTimesOutAsItIsWoken()
     pool._wake = wake  # type: ignore[assignment]
     request = Request.json("POST", "/svc/echo", {"message": "hi"})
