@@ -43,6 +43,7 @@ class FaultProxy:
         self.injected: Counter[str] = Counter()
         self.seen: Counter[str] = Counter()
         self.server: asyncio.Server | None = None
+        self.connections: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> FaultProxy:
         self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
@@ -51,7 +52,11 @@ class FaultProxy:
     async def __aexit__(self, *_exc: object) -> None:
         assert self.server is not None
         self.server.close()
+        for task in self.connections:  # each one aborts both of its sockets as it ends
+            task.cancel()
+        await asyncio.gather(*self.connections, return_exceptions=True)
         await self.server.wait_closed()
+        await asyncio.sleep(0)  # the aborted transports close their sockets on this turn
 
     @property
     def port(self) -> int:
@@ -71,7 +76,15 @@ class FaultProxy:
     async def _connection(
         self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
     ) -> None:
-        upstream_r, upstream_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)
+        try:
+            upstream_r, upstream_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            client_w.transport.abort()
+            self.connections.discard(task)
+            return
         pending: list[tuple[str, int]] = []  # each request forwarded, not answered: kind, ordinal
 
         def abort() -> None:
@@ -114,9 +127,10 @@ class FaultProxy:
             client_w.close()
 
         try:
-            await asyncio.gather(to_gateway(), to_client())
-        except (ConnectionError, OSError):
+            await asyncio.gather(to_gateway(), to_client(), return_exceptions=True)
+        finally:  # every socket of this connection is closed when its task ends
             abort()
+            self.connections.discard(task)
 
 
 @pytest.fixture
