@@ -29,7 +29,6 @@ import json
 import math
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Final
 
@@ -54,7 +53,6 @@ __all__ = [
     "CUSTOMER_KEYS",
     "MAX_BODY_BYTES",
     "MAX_DEPTH",
-    "ReplayGuard",
     "amount",
     "boolean",
     "card",
@@ -584,35 +582,3 @@ def payment(body: dict[str, Any]) -> dict[str, Any]:
 def only_keys(body: Mapping[str, Any], allowed: Iterable[str], prefix: str = "") -> None:
     """Refuse keys an endpoint does not document (at the top level, or under ``prefix``)."""
     unknown_keys(body, frozenset(allowed), prefix)
-
-
-class ReplayGuard:
-    """Remembers each (Nonce, Signature) seen within the clock window, to refuse replays.
-
-    Whether the gateway refuses a replayed request is not documented; the emulator does it
-    only when asked (``Emulator(reject_replays=True)``, ``--reject-replays``). Entries expire
-    ``window`` seconds after their Credential time, when the clock check refuses them anyway.
-    """
-
-    def __init__(self, window: float) -> None:
-        self.window = window
-        self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
-
-    def first_use(self, nonce: str, signature: str, sent_at: float) -> bool:
-        """Record this request; ``False`` when the same one was seen and has not expired."""
-        now = time.time()
-        while self._seen:
-            key, expires = next(iter(self._seen.items()))
-            if expires > now:
-                break
-            del self._seen[key]
-        key = (nonce, signature)
-        if key in self._seen:
-            return False
-        # Kept until the latest moment the clock check could still accept the request.
-        self._seen[key] = max(sent_at + self.window, now) + 1
-        return True
-
-    def clear(self) -> None:
-        """Forget every request seen (``Emulator.reset``)."""
-        self._seen.clear()
