@@ -354,7 +354,7 @@ class Emulator(AuthMixin, OrdersMixin):
             status = 200
             try:
                 self._authenticate(request, body)
-                try:  # the input rules (_rules.py): a refusal names the field and the rule
+                try:  # the input rules (_rules/): a refusal names the field and the rule
                     payload = parse_body(body)
                     for param, value in request.match_info.items():
                         path_param(param, value)
