@@ -50,7 +50,8 @@ from ._common import Handler, Reject, bad
 from ._customers import THREE_DS_PATH
 from ._dashboard import Dashboard
 from ._faults import ROUTES, FaultPlan, parse_faults
-from ._orders import PAY_PATH, OrdersMixin
+from ._orders import PAY_PATH
+from ._payments import PaymentsMixin
 from ._rules import parse_body, path_param
 from ._state import State
 
@@ -67,7 +68,7 @@ _API_PREFIX: Final = Paths.ECHO.rsplit("/", 1)[0]
 _AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
 
 
-class Emulator(AuthMixin, OrdersMixin):
+class Emulator(AuthMixin, PaymentsMixin):
     """A stateful, signature-checking Wonder Gateway on a local port.
 
     ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port
