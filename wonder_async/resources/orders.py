@@ -4,103 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from .._converter import structure
 from .._errors import ValidationError
-from .._models import CURRENCIES, MAX_NOTE_LENGTH, MAX_TOKEN_LENGTH, Order, Refund, check_text
+from .._models import MAX_TOKEN_LENGTH, Order, Refund, check_text
 from .._request import Recover, Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
+from ._order_fields import amount_text, order_fields, order_key
 from ._recovery import RECOVERED, recover_from_order
 from .customers import MAX_PAGE_SIZE, filter_query
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ["Orders"]
-
-_TOTAL_KEYS: Final = ("paid_total", "refunded_total")
-
-
-def amount_text(field: str, value: str | Decimal | None, *, required: bool) -> str | None:
-    """Validate an amount (``str`` or ``Decimal``, at most 2 places, not negative) and return
-    it as the gateway's ``"21.00"`` text.
-
-    :raises ValidationError: naming ``field``.
-    """
-    if value is None:
-        if required:
-            raise ValidationError(field, "required", "is required")
-        return None
-    if isinstance(value, float):
-        raise ValidationError(field, "type", "must be a str or Decimal, never a float")
-    if isinstance(value, str) and not value.isascii():
-        raise ValidationError(field, "amount", "must use ASCII digits, like '21.00'")
-    try:
-        amount = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise ValidationError(
-            field, "amount", f"must be a decimal amount (got {value!r})"
-        ) from None
-    if not amount.is_finite() or amount < 0:
-        raise ValidationError(field, "amount", "must be a non-negative amount")
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationError(field, "amount", "must have at most 2 decimal places")
-    return f"{amount:.2f}"
-
-
-def order_key(number: str | None, reference_number: str | None) -> dict[str, str]:
-    """The ``{"number"|"reference_number": ...}`` object naming one order.
-
-    :raises ValidationError: unless exactly one is given.
-    """
-    if (number is None) == (reference_number is None):
-        raise ValidationError("number", "one_of", "give exactly one of number or reference_number")
-    if number is not None:
-        check_text("order.number", number, required=True, max_length=255)
-        return {"number": number}
-    check_text("order.reference_number", reference_number, required=True, max_length=255)
-    assert reference_number is not None
-    return {"reference_number": reference_number}
-
-
-def order_fields(
-    reference_number: str,
-    charge_fee: str | Decimal,
-    currency: str,
-    customer_uuid: str | None,
-    extra: dict[str, Any],
-) -> dict[str, Any]:
-    """Validate a new order's fields; return ``{"order": {...}[, "customer_uuid"]}``.
-
-    :raises ValidationError: naming the first field that breaks a rule.
-    """
-    check_text("order.reference_number", reference_number, required=True, max_length=255)
-    check_text("order.currency", currency, required=True, max_length=3)
-    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
-        raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
-    if not currency.isupper() or currency not in CURRENCIES:
-        raise ValidationError("order.currency", "iso4217", "must be a code like 'HKD'")
-    order: dict[str, Any] = {
-        "reference_number": reference_number,
-        "charge_fee": amount_text("order.charge_fee", charge_fee, required=True),
-        "currency": currency,
-    }
-    extra = dict(extra)
-    tips = amount_text("order.tips", extra.pop("tips", None), required=False)
-    if tips is not None:
-        order["tips"] = tips
-    note = extra.pop("note", None)
-    check_text("order.note", note, required=False, max_length=MAX_NOTE_LENGTH, multiline=True)
-    for key, value in (("note", note), *extra.items()):
-        if value is not None:
-            order[key] = value
-    payload: dict[str, Any] = {"order": order}
-    if customer_uuid is not None:
-        check_text("customer_uuid", customer_uuid, required=True, max_length=MAX_TOKEN_LENGTH)
-        payload["customer_uuid"] = customer_uuid
-    return payload
 
 
 def _order(data: dict[str, Any]) -> Order:

@@ -31,8 +31,8 @@ from .._request import Recover, Request
 from .._wire import Paths
 from ._base import AsyncResource
 from ._billing_run import LOOKED_UP, PRECHECK_BATCH, UNCHECKED, Charges, RunLedger, prechecked
+from ._order_fields import amount_text, order_fields, order_key
 from ._recovery import RECOVERED, recover_from_order
-from .orders import amount_text, order_fields, order_key
 
 __all__ = ["Payments"]
 

@@ -1,4 +1,4 @@
-"""Orders and payments of the emulator: create, charge a saved token, query, void, refund, list.
+"""Orders of the emulator: create, query, list, and the payment-link page.
 
 An order record keeps its transactions (``transactions[]``, in creation order) and is saved
 whole, so the SQLite file holds both and :attr:`State.txn_order` (transaction uuid -> order
@@ -8,11 +8,9 @@ readings where the docs are silent (documented in ``docs/guides/emulator-payment
 * ``initial_total`` is the order's ``charge_fee``; ``paid_total`` sums its successful,
   not voided ``Sales``; ``refunded_total`` its refunds; ``unpaid_total`` is
   ``initial_total - paid_total`` (never below 0). A pre-authorisation is not paid.
-* A charge's transaction uuid is the ``payment.uuid`` sent, else a new uuid4. A
-  ``payment.uuid`` seen before (success or decline) answers 200 with the order that holds
-  that first transaction and charges nothing.
-* A declined charge is recorded (``success: false``) and answered HTTP 400 with Wonder's code
-  and the order in ``data``.
+
+The money that moves on an order (charges of saved tokens, voids, refunds) is in
+:mod:`._payments`.
 """
 
 from __future__ import annotations
@@ -29,16 +27,14 @@ from aiohttp import web
 
 from .._models import MAX_TOKEN_LENGTH
 from . import _rules as rules
-from ._common import Reject, amount_field, bad, base_url_of, enum_field, money, text_field
-from ._customers import CHARGE_DECLINE, CustomersMixin
+from ._common import Reject, amount_field, bad, base_url_of, money, text_field
+from ._customers import CustomersMixin
 from ._query import ORDER_FIELDS, Query, parse_query
 from ._webhooks import WebhooksMixin
 
-__all__ = ["PAY_PATH", "OrdersMixin"]
+__all__ = ["PAY_PATH", "ZERO", "OrdersMixin", "amount_of", "random_digits", "utc_now"]
 
 PAY_PATH: Final = "/pay/{number}"
-CONSUME_MODES: Final = frozenset({"sales", "pre_authorize"})
-ENTRY_TYPES: Final = frozenset({"mit", "cit"})
 #: Optional order fields kept as sent (after their type check), besides the required ones.
 _ORDER_TEXT_FIELDS: Final = (
     ("due_date", 32),
@@ -49,18 +45,22 @@ _ORDER_TEXT_FIELDS: Final = (
 _SCALAR: Final = (str, int, float, bool, type(None))
 #: Order-record key (never shown) telling that the order was created with a payment link.
 _WITH_LINK: Final = "_with_payment_link"
-_ZERO: Final = Decimal(0)
+#: The sum of no amounts.
+ZERO: Final = Decimal(0)
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, as the gateway writes a time: ISO 8601 in UTC, to the second."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _digits(count: int) -> str:
+def random_digits(count: int) -> str:
+    """``count`` random decimal digits (auth codes, RRNs)."""
     return "".join(str(secrets.randbelow(10)) for _ in range(count))
 
 
-def _amount(transaction: dict[str, Any]) -> Decimal:
+def amount_of(transaction: dict[str, Any]) -> Decimal:
+    """A stored transaction's amount."""
     return Decimal(transaction["amount"])
 
 
@@ -80,7 +80,8 @@ def _line_items(order_in: dict[str, Any]) -> list[dict[str, Any]] | None:
 
 
 class OrdersMixin(CustomersMixin, WebhooksMixin):
-    """Handlers for orders, charges of saved tokens, void, refund, lists and the pay page."""
+    """Order records (totals, states, views) and the handlers to create, query and list orders
+    and to pay one through its payment-link page."""
 
     # --- views and state ---------------------------------------------------------------------
 
@@ -88,20 +89,20 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         transactions = order.get("transactions", ())
         paid = sum(
             (
-                _amount(t)
+                amount_of(t)
                 for t in transactions
                 if t["type"] == "Sales" and t["success"] and not t["voided"]
             ),
-            _ZERO,
+            ZERO,
         )
         refunded = sum(
-            (_amount(t) for t in transactions if t["type"] == "Refund" and t["success"]), _ZERO
+            (amount_of(t) for t in transactions if t["type"] == "Refund" and t["success"]), ZERO
         )
         initial = Decimal(order["charge_fee"])
         return {
             "initial_total": initial,
             "paid_total": paid,
-            "unpaid_total": max(initial - paid, _ZERO),
+            "unpaid_total": max(initial - paid, ZERO),
             "refunded_total": refunded,
         }
 
@@ -117,7 +118,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
 
     def _settle(self, order: dict[str, Any]) -> None:
         """Set ``state``/``correspondence_state`` from the transactions (wonder-api.md §2.7)."""
-        order["updated_at"] = _now()
+        order["updated_at"] = utc_now()
         if order["state"] == "voided":  # the order itself was voided
             return
         totals = self._totals(order)
@@ -166,15 +167,6 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
     def _copy(order: dict[str, Any]) -> dict[str, Any]:
         return {**order, "transactions": [dict(t) for t in order.get("transactions", ())]}
 
-    def _transaction_in(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-        """The transaction of ``order`` named by ``body["transaction"]["uuid"]``."""
-        uuid = rules.transaction_uuid(body, required=True)
-        for transaction in order.get("transactions", ()):
-            if transaction["uuid"] == uuid:
-                result: dict[str, Any] = transaction
-                return result
-        raise Reject(404, 404, f"transaction {uuid} not found in order {order['number']}")
-
     def _new_order(self, order_in: Any, customer_uuid: Any) -> dict[str, Any]:
         """Validate create-order fields; return the new (unsaved) order record."""
         order_in = rules.order(rules.obj({"order": order_in}, "order", "order") or {})
@@ -211,7 +203,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             if not isinstance(pre_auth, bool):
                 raise bad("order.is_only_pre_auth must be true or false")
             order["is_only_pre_auth"] = pre_auth
-        now = _now()
+        now = utc_now()
         order.update(
             state="invoiced",
             correspondence_state="unpaid",
@@ -284,180 +276,6 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
                 return [o for number, o in orders.items() if number in numbers]
         return orders.values()
 
-    # --- charge a saved token ----------------------------------------------------------------
-
-    async def _open_payment(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        rules.only_keys(body, ["reference_number", "number", "order", "customer_uuid", "payment"])
-        rules.payment(body)
-        for key in ("reference_number", "number"):
-            rules.text(body, key, key)
-        payment = body["payment"]
-        wanted = payment.get("payment_token")
-        if not isinstance(wanted, dict):
-            raise bad("payment.payment_token is required")
-        prefix = "payment.payment_token."
-        amount = amount_field(wanted, "amount", prefix, required=True, positive=True)
-        assert amount is not None
-        token_id = text_field(wanted, "token", prefix, required=True, max_len=64)
-        mode = enum_field(wanted, "consume_mode", prefix, CONSUME_MODES)
-        enum_field(wanted, "entry_type", prefix, ENTRY_TYPES)
-        payment_uuid = text_field(payment, "uuid", "payment.", required=False, max_len=64)
-        if payment_uuid is not None and payment_uuid in self.state.txn_order:
-            # Seen before: the first charge stands, nothing is charged again.
-            first = self.state.orders[self.state.txn_order[payment_uuid]]
-            return {"order": self._order_view(first)}, 200
-
-        given = [key for key in ("reference_number", "number", "order") if key in body]
-        if len(given) != 1:
-            raise bad("give exactly one of reference_number, number or order")
-        created = given == ["order"]
-        if created:
-            order = self._new_order(body["order"], body.get("customer_uuid"))
-        else:
-            key = given[0]
-            found = text_field(body, key, "", required=True, max_len=255)
-            number = found if key == "number" else self.state.order_by_ref.get(found)
-            stored = self.state.orders.get(number) if number is not None else None
-            if stored is None:
-                raise Reject(404, 404, f"order with {key} {found!r} not found")
-            order = self._copy(stored)
-
-        token = self.state.tokens.get(token_id)
-        if token is None:
-            raise bad(f"{prefix}token is not a payment token (never bound, or deleted)")
-        if token["state"] != "success":
-            raise bad(f"{prefix}token is {token['state']}; only a bound (success) token can pay")
-        owner = order.get("customer_uuid")
-        if owner is not None and token["customer_uuid"] != owner:
-            raise bad(f"{prefix}token belongs to another customer than the order's")
-        if order["state"] == "voided" or order["correspondence_state"] == "voided":
-            raise bad(f"order {order['number']} is voided; it cannot be paid")
-        if order["correspondence_state"] == "refunded":
-            raise bad(f"order {order['number']} is fully refunded; it cannot be paid")
-
-        if created:
-            self._commit(order, "order.created")
-        decline = token.get(CHARGE_DECLINE)
-        card = token["credit_card"]
-        transaction: dict[str, Any] = {
-            "uuid": payment_uuid or str(uuidlib.uuid4()),
-            "type": "Sales" if mode == "sales" else "Authorization",
-            "currency": order["currency"],
-            "amount": money(amount),
-            "success": decline is None,
-            "is_pending": False,
-            "captured": mode == "sales" and decline is None,
-            "allow_void": decline is None,
-            "allow_refund": mode == "sales" and decline is None,
-            "void_is_pending": False,
-            "voided": False,
-            "payment_method": "payment_token",
-            "note": None,
-            "original_transaction_uuid": None,
-            "created_at": _now(),
-            "payment_data": {
-                "first_6_digits": card["number"][:6],
-                "last_4_digits": card["number"][-4:],
-                "credit_card_type": card["brand"],
-                "auth_code": _digits(6) if decline is None else None,
-                "rrn": _digits(12),
-                "transaction_state": "success" if decline is None else "failed",
-                "token": token_id,
-            },
-        }
-        if decline is not None:
-            transaction.update(failure_code=decline[0], failure_message=decline[1])
-        order["transactions"].append(transaction)
-        if decline is not None:
-            view = self._commit(order, "order.payment_failure")
-            raise Reject(400, decline[0], decline[1], data={"order": view})
-        return {"order": self._commit(order, "order.paid" if mode == "sales" else None)}, 200
-
-    # --- void and refund ---------------------------------------------------------------------
-
-    async def _void(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        rules.only_keys(body, ["order", "transaction"])
-        order = self._order_from(body)
-        if "transaction" not in body:
-            if order["state"] == "voided":
-                raise bad(f"order {order['number']} is already voided")
-            if order["correspondence_state"] != "unpaid":
-                raise bad(
-                    f"order {order['number']} is {order['correspondence_state']}; only an unpaid "
-                    "order can be voided (void or refund its transactions instead)"
-                )
-            for transaction in order["transactions"]:  # release pre-authorisations
-                if transaction["success"] and not transaction["voided"]:
-                    self._mark_voided(transaction)
-            order["state"] = order["correspondence_state"] = "voided"
-            return {"order": self._commit(order, "order.voided")}, 200
-        transaction = self._transaction_in(order, body)
-        if transaction["voided"]:
-            raise bad(f"transaction.uuid {transaction['uuid']} is already voided")
-        if not transaction["allow_void"]:
-            raise bad(
-                f"transaction.uuid {transaction['uuid']} cannot be voided (only a successful "
-                "Sales or Authorization without refunds can)"
-            )
-        self._mark_voided(transaction)
-        return {"order": self._commit(order, "transaction.voided")}, 200
-
-    @staticmethod
-    def _mark_voided(transaction: dict[str, Any]) -> None:
-        transaction.update(voided=True, allow_void=False, allow_refund=False)
-        transaction["payment_data"] = {**transaction["payment_data"], "transaction_state": "voided"}
-
-    async def _refund(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
-        rules.only_keys(body, ["order", "transaction", "refund"])
-        refund_in = rules.obj(body, "refund", "refund") or {}
-        rules.only_keys(refund_in, ["amount"], "refund.")
-        rules.amount(refund_in, "amount", "refund.amount", required=True)
-        order = self._order_from(body)
-        original = self._transaction_in(order, body)
-        wanted = body.get("refund")
-        if not isinstance(wanted, dict):
-            raise bad("refund is required")
-        amount = amount_field(wanted, "amount", "refund.", required=True, positive=True)
-        assert amount is not None
-        if original["type"] != "Sales" or not original["success"] or original["voided"]:
-            raise bad(
-                f"transaction.uuid {original['uuid']} cannot be refunded (only a successful, "
-                "not voided Sales can)"
-            )
-        refunded = sum(
-            (
-                _amount(t)
-                for t in order["transactions"]
-                if t["type"] == "Refund" and t["original_transaction_uuid"] == original["uuid"]
-            ),
-            _ZERO,
-        )
-        refundable = _amount(original) - refunded
-        if amount > refundable:
-            raise bad(
-                f"refund.amount must be at most {money(refundable)} (the transaction's amount "
-                "less its refunds)"
-            )
-        original.update(allow_void=False, allow_refund=amount < refundable)
-        refund = {
-            **original,
-            "uuid": str(uuidlib.uuid4()),
-            "type": "Refund",
-            "amount": money(amount),
-            "captured": False,
-            "allow_void": False,
-            "allow_refund": False,
-            "original_transaction_uuid": original["uuid"],
-            "created_at": _now(),
-            "payment_data": {
-                **original["payment_data"],
-                "auth_code": _digits(6),
-                "rrn": _digits(12),
-            },
-        }
-        order["transactions"].append(refund)
-        return {"order": self._commit(order, "order.refunded")}, 200
-
     # --- the payment-link page ---------------------------------------------------------------
 
     async def _pay_page(self, request: web.Request) -> web.Response:
@@ -487,7 +305,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             return
         if order.get("state") == "voided":
             return
-        now = _now()
+        now = utc_now()
         order["transactions"].append(
             {
                 "uuid": str(uuidlib.uuid4()),
@@ -509,8 +327,8 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
                     "first_6_digits": "424242",
                     "last_4_digits": "4242",
                     "credit_card_type": "visa",
-                    "auth_code": _digits(6),
-                    "rrn": _digits(12),
+                    "auth_code": random_digits(6),
+                    "rrn": random_digits(12),
                     "transaction_state": "success",
                     "token": None,
                 },

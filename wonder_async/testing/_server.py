@@ -6,10 +6,10 @@ orders (optionally in SQLite), runs the 3-D Secure challenge on its own pages, a
 faults by rate or script. Paths and envelopes come from :mod:`wonder_async._wire`, the same
 place the client reads them.
 
-This module holds the :class:`Emulator` itself: lifecycle, the route table, signature
-checks, the envelope and the fault hook. The handlers live by concern in
-:mod:`._customers` (customers, payment tokens, 3-D Secure pages and the test cards),
-:mod:`._orders` (orders) and :mod:`._webhooks` (delivery); shared pieces in :mod:`._common`;
+This module holds the :class:`Emulator` itself: lifecycle, the route table, the envelope
+and the fault hook. The handlers live by concern in :mod:`._customers` (customers, payment
+tokens, 3-D Secure pages and the test cards), :mod:`._orders` (orders) and :mod:`._webhooks`
+(delivery); keys and signature checks in :mod:`._auth`; shared pieces in :mod:`._common`;
 the browser dashboard at ``/`` in :mod:`._dashboard`.
 
 Unsigned control endpoints, for tests in any language: ``POST /__emulator/reset`` empties all
@@ -23,16 +23,13 @@ import asyncio
 import datetime as dt
 import itertools
 import json
-import re
 import socket
 import struct
 import threading
-import time
 import uuid as uuidlib
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -43,21 +40,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._errors import ValidationError
 from .._signing import (
-    ALGORITHM,
     Signer,
     load_private_key,
     load_public_key,
-    parse_credential,
-    parse_request_time,
-    verify_signature,
 )
 from .._wire import Paths, error_envelope, ok_envelope
+from ._auth import MAX_SKEW, AuthMixin, ReplayGuard, generate_key_pair, public_pem
 from ._common import Handler, Reject, bad
 from ._customers import THREE_DS_PATH
 from ._dashboard import Dashboard
 from ._faults import ROUTES, FaultPlan, parse_faults
-from ._orders import PAY_PATH, OrdersMixin
-from ._rules import ReplayGuard, parse_body, path_param
+from ._orders import PAY_PATH
+from ._payments import PaymentsMixin
+from ._rules import parse_body, path_param
 from ._state import State
 
 __all__ = ["Emulator", "generate_key_pair"]
@@ -65,8 +60,6 @@ __all__ = ["Emulator", "generate_key_pair"]
 #: ``typing.Self`` stand-in (Python 3.10).
 _Emulator = TypeVar("_Emulator", bound="Emulator")
 
-MAX_SKEW: Final = dt.timedelta(minutes=30)
-_NONCE = re.compile(r"^[0-9A-Za-z]{16}$")
 #: Control endpoints for tests in any language; unsigned, like the 3-D Secure pages.
 _RESET_PATH: Final = "/__emulator/reset"
 _STATS_PATH: Final = "/__emulator/stats"
@@ -75,44 +68,7 @@ _API_PREFIX: Final = Paths.ECHO.rsplit("/", 1)[0]
 _AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
 
 
-@cache
-def generate_key_pair(purpose: str = "app") -> tuple[str, str]:
-    """Return ``(private_pem, public_pem)`` of an RSA-2048 pair, made once per process.
-
-    :param purpose: one pair per purpose (``app`` for request signing, ``webhook`` for
-        the gateway's own webhook key).
-    :returns: the private and the public key as PEM text.
-    """
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private_pem, public_pem
-
-
-@lru_cache(maxsize=256)
-def _request_epoch(request_time: str) -> float:
-    """POSIX time of a Credential's request time; cached because at load most share a second.
-
-    :raises ValueError: when it is not ``yyyymmddHHMMSS``.
-    """
-    return parse_request_time(request_time).timestamp()
-
-
-def _public_pem(key: rsa.RSAPublicKey) -> str:
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-
-
-class Emulator(OrdersMixin):
+class Emulator(AuthMixin, PaymentsMixin):
     """A stateful, signature-checking Wonder Gateway on a local port.
 
     ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port
@@ -175,10 +131,10 @@ class Emulator(OrdersMixin):
                     serialization.PrivateFormat.PKCS8,
                     serialization.NoEncryption(),
                 ).decode()
-                self.public_key_pem = _public_pem(secret.public_key())
+                self.public_key_pem = public_pem(secret.public_key())
             elif public_key is not None:
                 self.private_key_pem = None
-                self.public_key_pem = _public_pem(load_public_key(public_key))
+                self.public_key_pem = public_pem(load_public_key(public_key))
             else:
                 self.private_key_pem, self.public_key_pem = generate_key_pair()
             for known, pem in self.state.apps.items():
@@ -209,16 +165,6 @@ class Emulator(OrdersMixin):
         self._background: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
-
-    def register_app(self, app_id: str, public_key: str | bytes | Path) -> None:
-        """Accept requests signed for ``app_id`` with the private half of ``public_key``.
-
-        :param app_id: the AppID clients put in their ``Credential`` header.
-        :param public_key: the app's public key: PEM text or bytes, base64 of the PEM, or a path.
-        """
-        key = load_public_key(public_key)
-        self._keys[app_id] = key
-        self.state.save_app(app_id, _public_pem(key))
 
     def reset(self) -> None:
         """Forget all customers, tokens and orders, and counters; restore the start's faults.
@@ -409,7 +355,7 @@ class Emulator(OrdersMixin):
             status = 200
             try:
                 self._authenticate(request, body)
-                try:  # the input rules (_rules.py): a refusal names the field and the rule
+                try:  # the input rules (_rules/): a refusal names the field and the rule
                     payload = parse_body(body)
                     for param, value in request.match_info.items():
                         path_param(param, value)
@@ -442,39 +388,6 @@ class Emulator(OrdersMixin):
         headers = {"Retry-After": f"{param if param is not None else 1:g}"} if status == 429 else {}
         envelope = error_envelope(status, "injected fault")
         return web.json_response(envelope, status=status, headers=headers)
-
-    def _authenticate(self, request: web.Request, body: bytes) -> None:
-        headers = request.headers
-        credential = headers.get("Credential")
-        nonce = headers.get("Nonce")
-        signature = headers.get("Signature")
-        if not credential or not nonce or not signature or not _NONCE.match(nonce):
-            raise Reject(401, "E000002", "Invalid Credential Format.")
-        try:
-            app_id, request_time, algorithm = parse_credential(credential)
-            sent_at = _request_epoch(request_time)
-        except ValueError:
-            raise Reject(401, "E000002", "Invalid Credential Format.") from None
-        if algorithm != ALGORITHM:
-            raise Reject(401, "E000002", "Invalid Credential Format.")
-        key = self._keys.get(app_id)
-        if key is None:
-            raise Reject(403, "E000003", "Unknown AppID.")
-        if abs(time.time() - sent_at) > self.skew.total_seconds():
-            raise Reject(401, "E000005", "Request time differs from server time by > 30 min.")
-        ok = verify_signature(
-            key,
-            credential=credential,
-            nonce=nonce,
-            signature=signature,
-            method=request.method,
-            uri=request.raw_path,
-            body=body,
-        )
-        if not ok:
-            raise Reject(401, "E000004", "Invalid Signature.")
-        if self.replays is not None and not self.replays.first_use(nonce, signature, sent_at):
-            raise Reject(401, "E000006", "Replayed request: this Nonce and Signature were used.")
 
     async def _stats_endpoint(self, _request: web.Request) -> web.Response:
         return web.json_response(ok_envelope(self.stats))

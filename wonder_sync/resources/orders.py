@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from wonder_async._models import Order, Refund
+from wonder_async.resources._order_fields import order_key
 from wonder_async.resources.orders import (
     _check_uuid,
     _order,
     _OrdersRequests,
-    order_key,
     refund_from,
     refund_uuids,
 )

@@ -11,7 +11,7 @@ from typing import Any
 
 from wonder_async._errors import BadRequestError
 from wonder_async._models import Payment
-from wonder_async.resources.orders import order_fields, order_key
+from wonder_async.resources._order_fields import order_fields, order_key
 from wonder_async.resources.payments import _PaymentsRequests, declined_from, payment_from
 from wonder_sync.resources._base import SyncResource
 from wonder_sync.resources._manual import ManualPayments as _ManualPayments
