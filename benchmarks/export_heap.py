@@ -91,6 +91,15 @@ def main() -> int:
             print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+8d} blocks")
             for frame in stat.traceback.format(limit=4):
                 print(f"      {frame.strip()}")
+        print(
+            f"\nlargest live allocation sites at {second} customers (what a bounded export holds):"
+        )
+        for stat in s2.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)]).statistics(
+            "traceback"
+        )[: args.top]:
+            print(f"  {stat.size / 1024:9.1f} KiB {stat.count:8d} blocks")
+            for frame in stat.traceback.format(limit=3):
+                print(f"      {frame.strip()}")
         print(f"\nlive objects by type grown from {first} to {second} customers:")
         for name, grown in (t2 - t1).most_common(args.top):
             print(f"  {name:<32} +{grown}")
