@@ -13,10 +13,13 @@ billing file of Direct Payment rows (1% bad) and runs, each as its own process:
 
 Prints rows/s, peak RSS (wait4) and its growth over an idle `wonder` process (goal < 100 MB for
 100,000 rows), and checks the emulator's ledger: every good row charged exactly once. Then
-seeds customers x 2 tokens and runs `wonder tokens export` (tokens/s, peak RSS, a line per
-token, none twice).
+seeds customers x 2 tokens and runs `wonder tokens export` at two sizes side by side
+(tokens/s, peak RSS and its growth per 1,000 customers -- bounded memory means ~0; a line per
+token, none twice). `benchmarks/export_heap.py` shows where the export's memory goes.
 
-    python benchmarks/billing.py                 # 100,000 charges; export of 20,000 x 2
+    python benchmarks/billing.py                 # 100,000 charges; export of 5,000 and 20,000 x 2
+    python benchmarks/billing.py --skip-billing  # only the export: RSS at 5,000 and 20,000
+    python benchmarks/billing.py --skip-billing --export-customers 1000,4000   # quicker
     python benchmarks/billing.py --rows 2000 --rounds 3 --skip-export   # ratios, interleaved
     python benchmarks/billing.py --quick         # CI smoke: 1,000 charges; export of 300 x 2
     python benchmarks/billing.py --rows 100000 --only wonder --skip-export   # RSS at 100k
@@ -210,39 +213,60 @@ def _check(
     return "ok" if not problems else "; ".join(problems)
 
 
-def _export(
-    work: Path, env: dict[str, str], customers: int, idle_rss: float, payers: list[Any]
-) -> None:
-    started = time.monotonic()
-    seeded_pairs = asyncio.run(_seed(env, customers, 2, "exp")) + payers
-    seeded = time.monotonic() - started
-    out = work / "tokens.jsonl"
-    cmd = [sys.executable, "-m", "wonder_async.cli", "tokens", "export", "--out", str(out),
-           "--concurrency", str(CONCURRENCY)]  # fmt: skip
-    seconds, rss, code = _run_child(cmd, env)
-    lines = [json.loads(x) for x in out.read_text().splitlines()]
-    tokens = [x["token"] for x in lines]
-    expected = {token for _, token in seeded_pairs}
-    check = (
-        "ok"
-        if len(tokens) == len(expected) and set(tokens) == expected and code == 0
-        else (f"MISMATCH: {len(tokens)} lines, {len(set(tokens))} distinct, {len(expected)} seeded")
-    )
-    print(
-        f"export: {len(tokens)} tokens of {customers}+ customers (seeded in {seeded:.0f}s): "
-        f"{len(tokens) / seconds:.0f} tokens/s, {seconds:.1f}s, peak RSS {rss:.0f} MB "
-        f"(+{rss - idle_rss:.0f} MB over idle), check: {check} "
-        f"(every token in the emulator once)"
-    )
+def _export(work: Path, env: dict[str, str], sizes: list[int], idle_rss: float,
+            payers: list[Any]) -> None:  # fmt: skip
+    """Export at each size (customers seeded cumulatively, x 2 tokens), side by side: peak RSS
+    and its growth over idle at each, then the growth per 1,000 more customers -- ~0 when the
+    export's memory is bounded, whatever the size."""
+    pairs = list(payers)
+    rows: list[tuple[int, float]] = []
+    print(f"{'export':>7} {'customers':>10} {'tokens/s':>9} {'peak RSS MB':>12} "
+          f"{'over idle':>10}  check")  # fmt: skip
+    for size in sizes:
+        started = time.monotonic()
+        more = size - (len(pairs) - len(payers)) // 2
+        pairs += asyncio.run(_seed(env, more, 2, f"exp{size}")) if more > 0 else []
+        seeded = time.monotonic() - started
+        out = work / f"tokens-{size}.jsonl"
+        cmd = [sys.executable, "-m", "wonder_async.cli", "tokens", "export", "--out", str(out),
+               "--concurrency", str(CONCURRENCY)]  # fmt: skip
+        seconds, rss, code = _run_child(cmd, env)
+        tokens = [json.loads(x)["token"] for x in out.read_text().splitlines()]
+        out.unlink()
+        expected = {token for _, token in pairs}
+        check = (
+            "ok"
+            if len(tokens) == len(expected) and set(tokens) == expected and code == 0
+            else f"MISMATCH: {len(tokens)} lines, {len(set(tokens))} distinct, "
+            f"{len(expected)} seeded"
+        )
+        rows.append((size, rss))
+        print(
+            f"{'export:':>7} {size:>10} {len(tokens) / seconds:>9.0f} {rss:>12.0f} "
+            f"{rss - idle_rss:>+10.0f}  check: {check} (every token in the emulator once; "
+            f"seeded in {seeded:.0f}s, export {seconds:.1f}s)"
+        )
+    if len(rows) > 1:
+        (small, rss_small), (big, rss_big) = rows[0], rows[-1]
+        per_k = (rss_big - rss_small) / max(big - small, 1) * 1000
+        print(
+            f"export peak RSS growth from {small} to {big} customers: "
+            f"{rss_big - rss_small:+.1f} MB ({per_k:+.2f} MB per 1,000 customers)"
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of --rows")
-    parser.add_argument("--export-customers", type=int, default=20_000)
+    parser.add_argument(
+        "--export-customers",
+        default="5000,20000",
+        help="comma-separated export sizes, run side by side (customers seeded cumulatively)",
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 rows, export of 300 x 2")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--skip-billing", action="store_true", help="only the export")
     parser.add_argument(
         "--only", default=",".join(_LABELS), help=f"contenders, from {','.join(_LABELS)}"
     )
@@ -252,22 +276,26 @@ def main() -> int:
         rows, out, lookups, env_json = args.handwritten_worker
         asyncio.run(_handwritten(Path(rows), json.loads(env_json), Path(out), int(lookups)))
         return 0
+    sizes = sorted(int(x) for x in str(args.export_customers).split(","))
     if args.quick:
-        args.rows, args.export_customers = min(args.rows, 1000), min(args.export_customers, 300)
+        args.rows, sizes = min(args.rows, 1000), [min(x, 300) for x in sizes]
 
     work = Path(tempfile.mkdtemp(prefix="wonder-billing-"))
     emulator, env = _start_emulator(work)
     try:
         idle_rss = _run_child([sys.executable, "-m", "wonder_async.cli", "--help"], env)[1]
         owners = asyncio.run(_seed(env, 20, 1, "payer"))
+        names = [] if args.skip_billing else args.only.split(",")
         print(
-            f"{args.rows} charges/contender, 1% bad, concurrency {CONCURRENCY}, emulator in "
-            f"its own process; {os.cpu_count()} CPUs; idle `wonder` RSS {idle_rss:.0f} MB"
+            f"{0 if args.skip_billing else args.rows} charges/contender, 1% bad, concurrency "
+            f"{CONCURRENCY}, emulator in its own process; {os.cpu_count()} CPUs; "
+            f"idle `wonder` RSS {idle_rss:.0f} MB"
         )
-        print(f"{'round':>5} {'contender':<52} {'rows/s':>8} {'peak RSS MB':>12} {'check':<10}")
-        names = args.only.split(",")
+        if names:
+            print(f"{'round':>5} {'contender':<52} {'rows/s':>8} {'peak RSS MB':>12} {'check'}")
         rates: dict[str, list[float]] = {name: [] for name in names}
-        for rnd in range(args.rounds):  # interleaved, start rotated: a noisy machine's drift
+        # interleaved, start rotated: a noisy machine's drift
+        for rnd in range(args.rounds if names else 0):
             for name in names[rnd % len(names) :] + names[: rnd % len(names)]:
                 prefix = f"{name}r{rnd}"
                 rows, out = work / f"{prefix}.csv", work / f"{prefix}.jsonl"
@@ -295,7 +323,7 @@ def main() -> int:
                     f"median {statistics.median(ratios):.2f}  max {max(ratios):.2f}"
                 )
         if not args.skip_export:
-            _export(work, env, args.export_customers, idle_rss, owners)
+            _export(work, env, sorted(set(sizes)), idle_rss, owners)
     finally:
         emulator.send_signal(signal.SIGTERM)
         emulator.wait(timeout=10)

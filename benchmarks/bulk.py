@@ -99,13 +99,28 @@ async def _baseline(rows: Path, base_url: str, app_id: str, key: Path, out: Path
     results.close()
 
 
+#: Runs argv[1:] and prints its "seconds peak_rss_kb exit_code". Linux counts the memory of
+#: the process a child was forked (or vforked) from in the child's ru_maxrss (exec keeps the
+#: old image's high-water mark), so a child started straight from this script would report at
+#: least this script's own RSS -- which grows with the data it seeds and checks. Started from
+#: this small launcher instead, the child's peak is its own (the floor is the launcher's ~10 MB).
+_LAUNCHER = (
+    "import os, subprocess, sys, time\n"
+    "started = time.monotonic()\n"
+    "proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(proc.pid, 0)\n"
+    "print(time.monotonic() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def _run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run a child; return (seconds, peak RSS MB, exit code)."""
-    started = time.monotonic()
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.monotonic() - started, usage.ru_maxrss / 1024, proc.returncode
+    """Run a child; return (seconds, its own peak RSS MB, exit code)."""
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, *args], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    seconds, rss_kb, code = launched.stdout.split()
+    return float(seconds), int(rss_kb) / 1024, int(code)
 
 
 def _db_refs(db: Path, prefix: str) -> list[str]:

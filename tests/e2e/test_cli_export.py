@@ -155,6 +155,25 @@ async def wonder(wonder_emulator: Any) -> AsyncIterator[wonder_async.WonderClien
 
 
 @pytest.mark.anyio
+async def test_a_stalled_customer_holds_the_export_back_at_most_two_pages(
+    wonder: wonder_async.WonderClient, wonder_emulator: Any
+) -> None:
+    """One customer's token list hangs for seconds: the export does not run on through every
+    other customer meanwhile (which would keep each of them in memory until the checkpoint
+    can pass the stalled one); its checkpoint lags at most two pages plus the calls in flight,
+    and every customer still comes out exactly once."""
+    rows = ({"reference_number": f"st-{i}", "name": "N", "phone": "1"} for i in range(240))
+    uuids = [r.customer.uuid async for r in wonder.customers.upsert_many(rows) if r.customer]
+    wonder_emulator.faults.script("payment_tokens.list", ["latency@3s"])  # the first one hangs
+    results = [r async for r in wonder.payment_tokens.export(page_size=20, concurrency=4)]
+    assert sorted(r.customer.uuid or "" for r in results) == sorted(u or "" for u in uuids)
+    assert all(r.ok and r.tokens == [] for r in results)
+    lag = max(r.offset - r.resume_offset for r in results)
+    assert lag < 2 * 20 + 4, f"checkpoint lagged {lag} customers behind the export"
+    assert results[-1].resume_offset == 240
+
+
+@pytest.mark.anyio
 async def test_check_many_refreshes_pending_tokens(wonder: wonder_async.WonderClient) -> None:
     """check_many reads every token's state; a deleted one is a NotFoundError result."""
     pairs: list[tuple[str, Any]] = []

@@ -42,7 +42,8 @@ TokenRef = tuple[str, str | PaymentToken]
 """A token to check: ``(customer_uuid, token)``, the token as its string or the model."""
 TokenRefs = Iterable[TokenRef] | AsyncIterable[TokenRef]
 
-#: Customers remembered for de-duplication by :meth:`PaymentTokens.export`, in pages.
+#: Customers remembered for de-duplication by :meth:`PaymentTokens.export`, in pages; also
+#: how far (plus the calls in flight) the export may work ahead of its checkpoint.
 _EXPORT_WINDOW_PAGES: Final = 2
 
 
@@ -284,9 +285,12 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
 
         Customers are read ``page_size`` (at most 1000) at a time, the next page fetched while
         the current one is worked on; up to ``concurrency`` token lists are in flight. One
-        :class:`CustomerTokens` per customer, in completion order, so memory stays bounded by
-        a page and the in-flight calls. A customer whose tokens could not be read (after
-        retries) is a result with ``error`` set.
+        :class:`CustomerTokens` per customer, in completion order. Memory stays bounded
+        whatever the number of customers: two pages, the calls in flight, and the last two
+        pages' customer uuids for de-duplication; a slow customer holds the others back at
+        most two pages (plus ``concurrency``) past it, so ``offset - resume_offset`` of a
+        result never exceeds ``2 * page_size + concurrency``. A customer whose tokens could
+        not be read (after retries) is a result with ``error`` set.
 
         Customers created or deleted during the export move the others' offsets: a customer
         seen in the last two pages is never yielded twice, even if it moved. To resume a killed
@@ -315,6 +319,10 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         issued: deque[int] = deque()  # offsets in flight, in order
         finished: set[int] = set()
         next_offset = start_offset  # every customer before it was issued or skipped
+        # Set (and replaced) whenever the checkpoint moves: a customer more than ``window``
+        # past it waits, so one slow customer cannot make issued/finished (and a caller's
+        # record of what it wrote since the checkpoint) grow with the rest of the export.
+        moved = asyncio.Event()
 
         async def page_at(offset: int) -> builtins.list[Customer]:
             request = Customers._list_request(page_size, offset, None, None)
@@ -348,6 +356,8 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
 
         async def one(_index: int, item: tuple[int, Customer]) -> CustomerTokens:
             position, customer = item
+            while position - issued[0] >= window:
+                await moved.wait()
             try:
                 request = self._list_request(customer.uuid or "", token_type)
                 data = await client._execute(request)
@@ -360,8 +370,11 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
             # The checkpoint moves only over results handed to the caller, so a caller that
             # saves it after handling each result never skips a customer it did not see.
             finished.add(result.offset)
-            while issued and issued[0] in finished:
-                finished.discard(issued.popleft())
+            if issued[0] in finished:
+                while issued and issued[0] in finished:
+                    finished.discard(issued.popleft())
+                moved.set()
+                moved = asyncio.Event()
             resume = issued[0] if issued else next_offset
             yield CustomerTokens(
                 result.offset, result.customer, result.tokens, result.error, resume_offset=resume
