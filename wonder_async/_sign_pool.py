@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 from collections import deque
@@ -18,6 +19,8 @@ from ._request import Request
 from ._signing import Signer
 
 __all__ = ["SignPool"]
+
+log = logging.getLogger("wonder")
 
 _SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
 # Seconds a signing thread waits for work before it ends (a busy client keeps its threads;
@@ -87,14 +90,27 @@ class SignPool:
         for thread in new:
             try:
                 thread.start()
-            except RuntimeError as exc:  # cannot start a thread: fail the calls, never hang
+            except RuntimeError as exc:  # the process cannot start a thread now
                 with self._lock:
                     self._threads.remove(thread)
                     if self._threads:
                         continue
                     stranded = list(self._jobs)
                     self._jobs.clear()
-                self._fail(stranded, exc)
+                # No thread will take these: sign them here, as an idle client does, rather
+                # than fail calls over a resource the next burst may have again.
+                log.warning("cannot start a signing thread (%s); signing on the event loop", exc)
+                self._sign_here(stranded)
+
+    def _sign_here(self, jobs: list[_SignJob]) -> None:
+        sign = self.signer.sign
+        for future, r in jobs:
+            if future.done():
+                continue
+            try:
+                future.set_result(sign(r.method, r.uri, r.body))
+            except Exception as exc:  # handed to the awaiting task, as from a thread
+                future.set_exception(exc)
 
     @staticmethod
     def _fail(jobs: list[_SignJob], error: BaseException) -> None:
