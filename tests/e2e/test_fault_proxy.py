@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from wonder_async import Card, OutcomeUnknownError, ThreeDS, WonderClient, WonderError
+from wonder_async import (
+    Card,
+    OutcomeUnknownError,
+    ThreeDS,
+    Transaction,
+    WonderClient,
+    WonderError,
+)
 from wonder_async._wire import Paths
 from wonder_async.testing import Emulator
 
@@ -174,6 +181,19 @@ async def _tokens(direct: WonderClient, count: int) -> list[str]:
     return tokens
 
 
+async def _in_ledger(
+    direct: WonderClient, ref: str, kind: str, outcome: str, *, said_done: str
+) -> list[Transaction]:
+    """The order's successful ``kind`` transactions, checked against what the SDK said: one
+    when it said ``said_done``, none when it failed for sure, never two."""
+    order = await direct.orders.get(reference_number=ref)
+    done = [t for t in order.transactions if t.type == kind and t.success]
+    assert len(done) <= 1, f"{ref}: {len(done)} {kind} transactions"
+    expected = {said_done: 1, "failed": 0}.get(outcome, len(done))  # unknown: either
+    assert len(done) == expected, f"{ref}: the SDK said {outcome}, the ledger has {done}"
+    return done
+
+
 @pytest.mark.anyio
 @pytest.mark.timeout(240)
 async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
@@ -227,11 +247,7 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
 
         sales = {}
         for ref, outcome in told.items():
-            order = await direct.orders.get(reference_number=ref)
-            done = [t for t in order.transactions if t.type == "Sales" and t.success]
-            assert len(done) <= 1, f"{ref} charged {len(done)} times"
-            expected = {"charged": 1, "failed": 0}.get(outcome, len(done))
-            assert len(done) == expected, f"{ref}: the SDK said {outcome}, the ledger has {done}"
+            done = await _in_ledger(direct, ref, "Sales", outcome, said_done="charged")
             if done:
                 sales[ref] = done[0].uuid
 
@@ -269,11 +285,7 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
         await asyncio.gather(*(void(f"proxy-o-{j}") for j in range(CHARGES, CHARGES + VOIDS)))
 
     for ref, outcome in refunds_told.items():
-        order = await direct.orders.get(reference_number=ref)
-        made = [t for t in order.transactions if t.type == "Refund" and t.success]
-        assert len(made) <= 1, f"{ref} refunded {len(made)} times"
-        expected = {"refunded": 1, "failed": 0}.get(outcome, len(made))
-        assert len(made) == expected, f"{ref}: the SDK said {outcome}, the ledger has {made}"
+        made = await _in_ledger(direct, ref, "Refund", outcome, said_done="refunded")
         if made:
             assert Decimal(str(made[0].amount)) == Decimal("10.00")
 
