@@ -1,9 +1,10 @@
 """Charges and refunds through a TCP proxy that breaks connections, not through the emulator's
 own fault rules: the emulator answers every request correctly, and the proxy between it and
 the SDK loses, cuts, delays or truncates the bytes — the way a load balancer or a flaky
-network does, unknown to the gateway. Whatever the proxy did, the emulator's ledger must show
-each charge and each refund exactly as the SDK reported it: once when the call returned, not at
-all when it failed with a definite error, never twice.
+network does, unknown to the gateway. The emulator does not dedupe ``payment.uuid`` here, so
+a charge the SDK sent twice would be charged twice. Whatever the proxy did, the emulator's
+ledger must show each charge, refund and void exactly as the SDK reported it: once when the
+call returned, not at all when it failed with a definite error, never twice.
 """
 
 from __future__ import annotations
@@ -200,6 +201,7 @@ async def test_charges_and_refunds_through_a_faulty_proxy_happen_once(
     wonder_emulator: Emulator, direct: WonderClient
 ) -> None:
     """No charge or refund twice, none reported that did not happen, none hidden."""
+    wonder_emulator.dedupe_charges = False  # a charge sent twice would be charged twice
     tokens = await _tokens(direct, 6)
     base = urlsplit(wonder_emulator.base_url)
     upstream_port = base.port

@@ -312,6 +312,21 @@ async def test_payment_uuid_charges_once(raw: RawClient, payer: tuple[str, str])
 
 
 @pytest.mark.anyio
+async def test_without_charge_dedupe_a_repeated_payment_uuid_charges_again(
+    raw: RawClient, payer: tuple[str, str], wonder_emulator: Emulator
+) -> None:
+    """dedupe_charges=False: the gateway that ignores payment.uuid, so a resend shows twice."""
+    wonder_emulator.dedupe_charges = False
+    _, token = payer
+    await _order(raw, "o-1", "10.00")
+    pay_id = str(uuidlib.uuid4())
+    await _pay(raw, "o-1", token, "4.00", uuid=pay_id)
+    again = await _pay(raw, "o-1", token, "4.00", uuid=pay_id)
+    assert [t["uuid"] for t in again["transactions"]] == [pay_id, pay_id]
+    assert again["paid_total"] == "8.00"
+
+
+@pytest.mark.anyio
 async def test_pre_authorisation_is_not_paid_and_can_be_voided(
     raw: RawClient, payer: tuple[str, str]
 ) -> None:

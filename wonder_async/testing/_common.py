@@ -128,6 +128,7 @@ class EmulatorBase:
     webhook_public_key_pem: str
     webhook_retry_delays: tuple[float, ...]
     webhook_log: list[dict[str, Any]]
+    dedupe_charges: bool
     _webhook_signer: Signer
     _webhook_session: aiohttp.ClientSession | None
     _background: set[asyncio.Task[None]]

@@ -4,7 +4,10 @@ The readings where the docs are silent (documented in ``docs/guides/emulator-pay
 
 * A charge's transaction uuid is the ``payment.uuid`` sent, else a new uuid4. A
   ``payment.uuid`` seen before (success or decline) answers 200 with the order that holds
-  that first transaction and charges nothing.
+  that first transaction and charges nothing -- unless ``dedupe_charges`` is off
+  (``Emulator(dedupe_charges=False)``, ``wonder emulator --no-dedupe-charges``): then it is
+  charged again, as by a gateway that ignores the uuid, so a client that sends a charge twice
+  shows two transactions in the ledger.
 * A declined charge is recorded (``success: false``) and answered HTTP 400 with Wonder's code
   and the order in ``data``.
 """
@@ -57,7 +60,11 @@ class PaymentsMixin(OrdersMixin):
         mode = enum_field(wanted, "consume_mode", prefix, CONSUME_MODES)
         enum_field(wanted, "entry_type", prefix, ENTRY_TYPES)
         payment_uuid = text_field(payment, "uuid", "payment.", required=False, max_len=64)
-        if payment_uuid is not None and payment_uuid in self.state.txn_order:
+        if (
+            self.dedupe_charges
+            and payment_uuid is not None
+            and payment_uuid in self.state.txn_order
+        ):
             # Seen before: the first charge stands, nothing is charged again.
             first = self.state.orders[self.state.txn_order[payment_uuid]]
             return {"order": self._order_view(first)}, 200

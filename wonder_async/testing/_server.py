@@ -92,6 +92,9 @@ class Emulator(AuthMixin, PaymentsMixin):
     :param dashboard: serve the dashboard (:mod:`wonder_async.testing._dashboard`) at ``/``.
     :param reject_replays: answer 401 to a request whose Nonce and Signature were already seen
         within ``skew`` (the gateway's behaviour is undocumented; off by default).
+    :param dedupe_charges: answer a charge whose ``payment.uuid`` was seen before with that
+        first charge (the default); ``False`` charges it again, as a gateway that ignores the
+        uuid would, so a test can see a client that sends a charge twice.
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         skew: dt.timedelta = MAX_SKEW,
         dashboard: bool = True,
         reject_replays: bool = False,
+        dedupe_charges: bool = True,
     ) -> None:
         if public_key is not None and private_key is not None:
             raise ValueError("give public_key or private_key, not both")
@@ -114,6 +118,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         self.port = port
         self.skew = skew
         self.replays = ReplayGuard(skew.total_seconds()) if reject_replays else None
+        self.dedupe_charges = dedupe_charges
         self.state = State(db)
         self.faults = parse_faults(faults) if isinstance(faults, str) else faults or FaultPlan()
         # reset() puts these back: a suite that resets between tests keeps its --faults.

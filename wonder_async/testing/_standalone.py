@@ -66,6 +66,12 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         "30-minute window (the gateway's behaviour is undocumented; off by default)",
     )
     parser.add_argument(
+        "--no-dedupe-charges",
+        action="store_true",
+        help="charge again when a payment.uuid repeats (a gateway that ignores it), instead of "
+        "answering with the first charge: shows a client that sends a charge twice",
+    )
+    parser.add_argument(
         "--webhook-log-limit",
         type=_positive_int,
         default=DEFAULT_WEBHOOK_LOG_LIMIT,
@@ -135,6 +141,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             private_key=key_path if reuse else None,
             dashboard=not args.no_dashboard,
             reject_replays=args.reject_replays,
+            dedupe_charges=not args.no_dedupe_charges,
         )
     except (ValueError, ConfigurationError, OSError, sqlite3.Error) as exc:
         print(f"wonder emulator: {exc}", file=sys.stderr)
