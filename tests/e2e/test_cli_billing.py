@@ -15,11 +15,13 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.e2e.test_async_flows import THREE_DS, card
 from tests.e2e.test_cli import WONDER, _env, _run
+from tests.fault_proxy import fault_proxy_in_thread
 from wonder_async import charge_uuid
 from wonder_async.testing import ROUTES
 from wonder_sync import WonderClient
@@ -251,3 +253,34 @@ def test_kubernetes_indexed_job_example_charges_each_row_once(
     booked = _ledger(emu)
     assert set(booked) == set(good.values())
     assert set(booked.values()) == {1}
+
+
+def test_billing_run_through_a_fault_proxy_killed_and_rerun_charges_every_good_row_once(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """2,000 charges through a TCP proxy that cuts, loses, truncates and holds (the emulator not
+    deduping payment.uuid): killed twice, then --resume until only the bad rows stand failed --
+    the ledger has every good row once, nothing else."""
+    emu = wonder_emulator_thread
+    emu.dedupe_charges = False  # a row charged twice would show twice
+    rows = tmp_path / "charges.csv"
+    count = 2000
+    good, bad = _bill(emu, rows, count)
+    upstream = urlsplit(emu.base_url)
+    assert upstream.port is not None
+    with fault_proxy_in_thread(upstream.port, seed=15) as proxy:
+        env = _env(emu, tmp_path)
+        env["WONDER_BASE_URL"] = upstream._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+        first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+        base = ["payments", "charge", "--file", str(rows), "--concurrency", "16"]
+        _kill_when([*base, "--out", str(first)], env, first, 40_000)
+        _kill_when([*base, "--out", str(second)], env, second, 150_000)  # no --resume
+        assert 0 < len(_final(second)) < count
+        for _run_number in range(4):  # as an operator would: --resume until only bad rows fail
+            result = _run([*base, "--out", str(second), "--resume", "--json"], env=env, timeout=180)
+            assert result.returncode == 1, result.stderr  # the bad rows stand failed
+            if json.loads(result.stdout)["failed"] == len(bad):
+                break
+    _check(emu, second, good, bad, count)
+    assert proxy.injected["answer lost after the gateway acted"] >= 100
+    assert proxy.injected["request cut before the gateway"] >= 10
