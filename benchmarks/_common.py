@@ -22,6 +22,8 @@ HERE: Final = Path(__file__).resolve().parent
 APP_ID: Final = "d900da8b-6e16-4a85-8a66-05d29ac53f24"
 PATH: Final = Paths.CUSTOMERS
 SIGNED_HEADERS: Final = ("Credential", "Nonce", "Signature", "X-Request-ID")
+ASYNC_CONCURRENCY: Final = (1, 16, 64)  # run.py: concurrencies of the async contenders
+SYNC_THREADS: Final = (1, 8)  # run.py: threads of the blocking contenders
 
 
 def make_signer() -> Signer:

@@ -20,325 +20,59 @@ import json
 import os
 import platform
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import httpx
 import requests
-from yarl import URL
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
     APP_ID,
+    ASYNC_CONCURRENCY,
     HERE,
     PATH,
+    SYNC_THREADS,
     NullSigner,
     Peer,
     cpu_model,
-    customer,
     default_server_cpu,
     make_signer,
     peer_process,
     percentile,
-    spread,
     upsert_body,
 )
+from contenders import (
+    AsyncContender,
+    FloorAiohttp,
+    HttpxAsync,
+    InlineAiohttp,
+    RequestsSigning,
+    SyncContender,
+    WonderAsync,
+    WonderSync,
+)
+from report import (
+    Config,
+    Record,
+    cpu_budget,
+    goals,
+    print_goals,
+    print_table,
+    summarise,
+)
 
-import wonder_async
-import wonder_sync
 from wonder_async._signing import Signer
 
-ASYNC_CONCURRENCY = (1, 16, 64)
-SYNC_THREADS = (1, 8)
 ROUND_TIMEOUT = 120.0  # seconds; a round that takes longer is a hang, not a measurement
 
-SignerLike = Signer | NullSigner
-
-
-class AsyncContender(Protocol):
-    async def start(self, base_url: str) -> None: ...
-    def prepare(self, concurrency: int) -> None: ...
-    async def one(self, i: int) -> None: ...
-    async def close(self) -> None: ...
-
-
-class SyncContender(Protocol):
-    def start(self, base_url: str) -> None: ...
-    def one(self, i: int) -> None: ...
-    def close(self) -> None: ...
-
-
-def _check(doc: Any) -> None:
-    if doc.get("code") != 200 or "customer" not in doc["data"]:
-        raise RuntimeError(f"unexpected response {doc!r}")
-
-
-# --- async contenders -----------------------------------------------------------------------
-
-
-class BatchSigner:
-    """Signs on one thread per core; finished signatures return to the loop in batches (one
-    loop wake-up per batch, not per request as with ``run_in_executor``)."""
-
-    def __init__(self, signer: SignerLike) -> None:
-        self.signer = signer
-        self.pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="floor-sign")
-        self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
-        self.lock = threading.Lock()
-        self.wake_pending = False
-
-    def sign(self, body: bytes) -> asyncio.Future[dict[str, str]]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[dict[str, str]] = loop.create_future()
-        self.pool.submit(self._job, loop, future, body)
-        return future
-
-    def _job(
-        self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[dict[str, str]], body: bytes
-    ) -> None:
-        headers = self.signer.sign("POST", PATH, body)
-        with self.lock:
-            self.done.append((future, headers))
-            if self.wake_pending:
-                return
-            self.wake_pending = True
-        loop.call_soon_threadsafe(self._deliver)
-
-    def _deliver(self) -> None:
-        with self.lock:
-            done, self.done = self.done, []
-            self.wake_pending = False
-        for future, headers in done:
-            if not future.done():
-                future.set_result(headers)
-
-
-class FloorAiohttp:
-    """Hand-written aiohttp, one tuned session; signs inline when alone, else on all cores."""
-
-    def __init__(self, signer: SignerLike, *, offload: bool = True) -> None:
-        self.signer = signer
-        self.allow_offload = offload
-        self.offload = False
-        self.batch = BatchSigner(signer)
-        self.session: aiohttp.ClientSession | None = None
-        self.url = URL()
-
-    async def start(self, base_url: str) -> None:
-        self.session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=100),
-            headers={"Content-Type": "application/json"},
-            skip_auto_headers=("Accept-Encoding",),
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
-        self.url = URL(base_url + PATH, encoded=True)
-
-    def prepare(self, concurrency: int) -> None:
-        self.offload = self.allow_offload and concurrency > 1
-
-    async def one(self, i: int) -> None:
-        body = upsert_body(i)
-        if self.offload:
-            headers = await self.batch.sign(body)
-        else:
-            headers = self.signer.sign("POST", PATH, body)
-        assert self.session is not None
-        async with self.session.post(self.url, data=body, headers=headers) as resp:
-            raw = await resp.read()
-        _check(json.loads(raw))
-
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-        self.batch.pool.shutdown()
-
-
-class InlineAiohttp:
-    """What most people write: a default aiohttp session, signing inline on the loop."""
-
-    def __init__(self, signer: SignerLike) -> None:
-        self.signer = signer
-        self.session: aiohttp.ClientSession | None = None
-        self.url = ""
-
-    async def start(self, base_url: str) -> None:
-        self.session = aiohttp.ClientSession()
-        self.url = base_url + PATH
-
-    def prepare(self, concurrency: int) -> None:
-        pass
-
-    async def one(self, i: int) -> None:
-        body = upsert_body(i)
-        headers = self.signer.sign("POST", PATH, body)
-        headers["Content-Type"] = "application/json"
-        assert self.session is not None
-        async with self.session.post(self.url, data=body, headers=headers) as resp:
-            _check(await resp.json())
-
-    async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-
-
-class HttpxAsync:
-    """httpx.AsyncClient with inline signing (pool large enough for 64 in flight)."""
-
-    def __init__(self, signer: SignerLike) -> None:
-        self.signer = signer
-        self.client: httpx.AsyncClient | None = None
-        self.url = ""
-
-    async def start(self, base_url: str) -> None:
-        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-        self.client = httpx.AsyncClient(limits=limits, timeout=30.0)
-        self.url = base_url + PATH
-
-    def prepare(self, concurrency: int) -> None:
-        pass
-
-    async def one(self, i: int) -> None:
-        body = upsert_body(i)
-        headers = self.signer.sign("POST", PATH, body)
-        headers["Content-Type"] = "application/json"
-        assert self.client is not None
-        resp = await self.client.post(self.url, content=body, headers=headers)
-        _check(resp.json())
-
-    async def close(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-
-
-class WonderAsync:
-    """The SDK: ``wonder_async.WonderClient(...).customers.upsert(...)``."""
-
-    def __init__(self, signer: Signer, *, null: NullSigner | None = None) -> None:
-        self.signer = signer
-        self.null = null
-        self.client: wonder_async.WonderClient | None = None
-
-    async def start(self, base_url: str) -> None:
-        self.client = wonder_async.WonderClient(
-            app_id=self.signer.app_id, private_key=self.signer._key, base_url=base_url
-        )
-        if self.null is not None:
-            # Benchmark-only: the same pipeline with the RSA work taken out.
-            self.client._shared.signer = self.null  # type: ignore[assignment]
-
-    def prepare(self, concurrency: int) -> None:
-        pass
-
-    async def one(self, i: int) -> None:
-        assert self.client is not None
-        c = await self.client.customers.upsert(**customer(i))
-        if c.uuid is None:
-            raise RuntimeError("no uuid")
-
-    async def close(self) -> None:
-        if self.client is not None:
-            await self.client.close()
-
-
-# --- sync contenders ------------------------------------------------------------------------
-
-
-class RequestsSigning:
-    """requests.Session (one per thread: Session is not thread-safe) + inline signing."""
-
-    def __init__(self, signer: SignerLike) -> None:
-        self.signer = signer
-        self.local = threading.local()
-        self.sessions: list[requests.Session] = []
-        self.url = ""
-
-    def start(self, base_url: str) -> None:
-        self.url = base_url + PATH
-
-    def one(self, i: int) -> None:
-        session: requests.Session | None = getattr(self.local, "session", None)
-        if session is None:
-            session = self.local.session = requests.Session()
-            self.sessions.append(session)
-        body = upsert_body(i)
-        headers = self.signer.sign("POST", PATH, body)
-        headers["Content-Type"] = "application/json"
-        resp = session.post(self.url, data=body, headers=headers, timeout=30)
-        _check(resp.json())
-
-    def close(self) -> None:
-        for s in self.sessions:
-            s.close()
-
-
-class WonderSync:
-    """The blocking SDK: one ``wonder_sync.WonderClient`` shared by all threads."""
-
-    def __init__(self, signer: Signer) -> None:
-        self.signer = signer
-        self.client: wonder_sync.WonderClient | None = None
-
-    def start(self, base_url: str) -> None:
-        self.client = wonder_sync.WonderClient(
-            app_id=self.signer.app_id, private_key=self.signer._key, base_url=base_url
-        )
-
-    def one(self, i: int) -> None:
-        assert self.client is not None
-        c = self.client.customers.upsert(**customer(i))
-        if c.uuid is None:
-            raise RuntimeError("no uuid")
-
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-
-
 # --- the harness ----------------------------------------------------------------------------
-
-
-@dataclass
-class Config:
-    key: str  # contender id, e.g. "wonder_async"
-    label: str
-    kind: str  # "async" | "sync" | "sign"
-    conc: int
-    ref: str | None  # contender id of this row's reference at the same concurrency
-    metric: str = "rps"  # what the ratio compares: "rps" (higher is better) or "cpu"
-    section: str = ""
-
-
-@dataclass
-class Record:
-    key: str
-    conc: int
-    round: int
-    n: int
-    wall: float
-    cpu: float  # client process CPU seconds (all threads)
-    p50: float
-    p99: float
-    server_cpu: float  # the peer process's CPU seconds over the same round
-
-    @property
-    def rps(self) -> float:
-        return self.n / self.wall
-
-    @property
-    def cpu_us(self) -> float:
-        return self.cpu / self.n * 1e6
-
-    @property
-    def server_us(self) -> float:
-        return self.server_cpu / self.n * 1e6
 
 
 @dataclass
@@ -524,202 +258,6 @@ def teardown(bench: Bench) -> None:
 def rotate(configs: list[Config], by: int) -> Iterator[Config]:
     k = by % len(configs)
     yield from configs[k:] + configs[:k]
-
-
-# --- summary --------------------------------------------------------------------------------
-
-
-def records_of(records: list[Record], key: str, conc: int) -> dict[int, Record]:
-    return {r.round: r for r in records if r.key == key and r.conc == conc}
-
-
-def ratios(
-    records: list[Record], a: tuple[str, int], b: tuple[str, int], metric: str = "rps"
-) -> list[float]:
-    """Per-round ratio of ``a`` to ``b`` (throughput or CPU/request), rounds where both ran."""
-    ra, rb = records_of(records, *a), records_of(records, *b)
-    out = []
-    for rnd in sorted(ra.keys() & rb.keys()):
-        if metric == "rps":
-            out.append(ra[rnd].rps / rb[rnd].rps)
-        else:
-            out.append(ra[rnd].cpu_us / rb[rnd].cpu_us)
-    return out
-
-
-def _fmt3(v: tuple[float, float, float], digits: int = 2) -> str:
-    return f"{v[0]:.{digits}f}/{v[1]:.{digits}f}/{v[2]:.{digits}f}"
-
-
-def summarise(configs: list[Config], records: list[Record]) -> list[dict[str, Any]]:
-    rows = []
-    for cfg in configs:
-        recs = list(records_of(records, cfg.key, cfg.conc).values())
-        if not recs:
-            continue
-        row: dict[str, Any] = {
-            "key": cfg.key,
-            "label": cfg.label,
-            "kind": cfg.kind,
-            "conc": cfg.conc,
-            "section": cfg.section,
-            "rounds": len(recs),
-            "rps": spread([r.rps for r in recs]),
-            "p50_ms": spread([r.p50 * 1e3 for r in recs])[1],
-            "p99_ms": spread([r.p99 * 1e3 for r in recs])[1],
-            "cpu_us": spread([r.cpu_us for r in recs]),
-            "server_us": spread([r.server_us for r in recs])[1],
-            "ref": cfg.ref,
-            "metric": cfg.metric,
-            "ratio": None,
-        }
-        if cfg.ref is not None:
-            rs = ratios(records, (cfg.key, cfg.conc), (cfg.ref, cfg.conc), cfg.metric)
-            row["ratio"] = spread(rs) if rs else None
-        rows.append(row)
-    return rows
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (
-        f"{'contender':<40} {'conc':>4}  {'req/s med':>9} {'[min-max]':>13}  {'p50 ms':>7} "
-        f"{'p99 ms':>7}  {'CPU us/req':>10} {'server':>6}  "
-        f"{'vs reference (per round) min/med/max':<36}"
-    )
-    print(head)
-    print("-" * len(head))
-    section = None
-    for row in rows:
-        if row["section"] != section:
-            section = row["section"]
-            print(f"[{section}]")
-        lo, med, hi = row["rps"]
-        ratio = ""
-        if row["ratio"] is not None:
-            what = "x req/s" if row["metric"] == "rps" else "x CPU/req"
-            ratio = f"{_fmt3(row['ratio'])} {what} of {row['ref']}"
-        print(
-            f"{row['label']:<40} {row['conc']:>4}  {med:>9.0f} {f'[{lo:.0f}-{hi:.0f}]':>13}  "
-            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f}  {row['cpu_us'][1]:>10.0f} "
-            f"{row['server_us']:>6.0f}  {ratio}"
-        )
-
-
-def goals(records: list[Record], emulator: bool) -> list[dict[str, Any]]:
-    cpus = os.cpu_count() or 1
-    checks: list[tuple[str, tuple[str, int], tuple[str, int], str, float, str]] = []
-    for c in ASYNC_CONCURRENCY:
-        checks.append(
-            (
-                f"wonder_async >= 0.95x floor @ c={c}",
-                ("wonder_async", c),
-                ("floor", c),
-                "rps",
-                0.95,
-                ">=",
-            )
-        )
-    checks += [
-        (
-            "wonder_async >= 1.15x inline-signing aiohttp @ c=64",
-            ("wonder_async", 64),
-            ("aiohttp_inline", 64),
-            "rps",
-            1.15,
-            ">=",
-        ),
-        (
-            "wonder_async >= 3x httpx+signing @ c=64",
-            ("wonder_async", 64),
-            ("httpx", 64),
-            "rps",
-            3.0,
-            ">=",
-        ),
-        (
-            "wonder_async @ c=64 >= 0.85x signing ceiling",
-            ("wonder_async", 64),
-            ("ceiling", cpus),
-            "rps",
-            0.85,
-            ">=",
-        ),
-    ]
-    if not emulator:
-        for c in ASYNC_CONCURRENCY:
-            checks.append(
-                (
-                    f"CPU/req ex-signing <= 1.25x raw aiohttp @ c={c}",
-                    ("wonder_async_nosign", c),
-                    ("aiohttp_nosign", c),
-                    "cpu",
-                    1.25,
-                    "<=",
-                )
-            )
-        for c in ASYNC_CONCURRENCY[1:]:
-            checks.append(
-                (
-                    f"(info) CPU/req ex-signing <= 1.25x raw aiohttp + hop @ c={c}",
-                    ("wonder_async_nosign", c),
-                    ("aiohttp_nosign_hop", c),
-                    "cpu",
-                    1.25,
-                    "<=",
-                )
-            )
-    checks += [
-        (
-            "wonder_sync >= 1.2x requests+signing @ 1 thread",
-            ("wonder_sync", 1),
-            ("requests", 1),
-            "rps",
-            1.2,
-            ">=",
-        ),
-        (
-            "wonder_sync >= 1.8x requests+signing @ 8 threads",
-            ("wonder_sync", 8),
-            ("requests", 8),
-            "rps",
-            1.8,
-            ">=",
-        ),
-    ]
-    out = []
-    for name, a, b, metric, target, op in checks:
-        rs = ratios(records, a, b, metric)
-        if not rs:
-            continue
-        s = spread(rs)
-        met = s[1] >= target if op == ">=" else s[1] <= target
-        out.append({"goal": name, "ratio": s, "target": target, "op": op, "met": met})
-    return out
-
-
-def print_goals(rows: list[dict[str, Any]]) -> None:
-    print("\nGoals (verdict on the median of per-round ratios; min/med/max shown)")
-    for g in rows:
-        verdict = "MET   " if g["met"] else "MISSED"
-        print(f"  {verdict} {g['goal']:<66} {_fmt3(g['ratio'])}")
-
-
-def cpu_budget(rows: list[dict[str, Any]], cpus: int) -> dict[str, float] | None:
-    """What the measured CPU costs allow at best: ``cpus`` cores / CPU per request."""
-    by = {(r["key"], r["conc"]): r for r in rows}
-    w, c = by.get(("wonder_async", 64)), by.get(("ceiling", cpus))
-    if w is None or c is None:
-        return None
-    server_us = w["server_us"] if w["server_us"] == w["server_us"] else 0.0  # NaN: no psutil
-    per_req = w["cpu_us"][1] + server_us
-    bound = cpus / per_req * 1e6
-    return {
-        "client_us": w["cpu_us"][1],
-        "server_us": server_us,
-        "sign_us": c["cpu_us"][1],
-        "bound_rps": bound,
-        "bound_ratio": bound / c["rps"][1],
-    }
 
 
 # --- main -----------------------------------------------------------------------------------

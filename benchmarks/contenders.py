@@ -1,0 +1,276 @@
+"""The contenders `run.py` measures: each sends the same signed customer upsert its own way.
+
+Async ones (aiohttp with batched/inline signing, httpx, `wonder_async`) and blocking ones
+(requests, `wonder_sync`), behind the two small protocols the harness drives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+import httpx
+import requests
+from yarl import URL
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    PATH,
+    NullSigner,
+    customer,
+    upsert_body,
+)
+
+import wonder_async
+import wonder_sync
+from wonder_async._signing import Signer
+
+SignerLike = Signer | NullSigner
+
+
+class AsyncContender(Protocol):
+    async def start(self, base_url: str) -> None: ...
+    def prepare(self, concurrency: int) -> None: ...
+    async def one(self, i: int) -> None: ...
+    async def close(self) -> None: ...
+
+
+class SyncContender(Protocol):
+    def start(self, base_url: str) -> None: ...
+    def one(self, i: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def _check(doc: Any) -> None:
+    if doc.get("code") != 200 or "customer" not in doc["data"]:
+        raise RuntimeError(f"unexpected response {doc!r}")
+
+
+# --- async contenders -----------------------------------------------------------------------
+
+
+class BatchSigner:
+    """Signs on one thread per core; finished signatures return to the loop in batches (one
+    loop wake-up per batch, not per request as with ``run_in_executor``)."""
+
+    def __init__(self, signer: SignerLike) -> None:
+        self.signer = signer
+        self.pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="floor-sign")
+        self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
+        self.lock = threading.Lock()
+        self.wake_pending = False
+
+    def sign(self, body: bytes) -> asyncio.Future[dict[str, str]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, str]] = loop.create_future()
+        self.pool.submit(self._job, loop, future, body)
+        return future
+
+    def _job(
+        self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[dict[str, str]], body: bytes
+    ) -> None:
+        headers = self.signer.sign("POST", PATH, body)
+        with self.lock:
+            self.done.append((future, headers))
+            if self.wake_pending:
+                return
+            self.wake_pending = True
+        loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self.lock:
+            done, self.done = self.done, []
+            self.wake_pending = False
+        for future, headers in done:
+            if not future.done():
+                future.set_result(headers)
+
+
+class FloorAiohttp:
+    """Hand-written aiohttp, one tuned session; signs inline when alone, else on all cores."""
+
+    def __init__(self, signer: SignerLike, *, offload: bool = True) -> None:
+        self.signer = signer
+        self.allow_offload = offload
+        self.offload = False
+        self.batch = BatchSigner(signer)
+        self.session: aiohttp.ClientSession | None = None
+        self.url = URL()
+
+    async def start(self, base_url: str) -> None:
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100),
+            headers={"Content-Type": "application/json"},
+            skip_auto_headers=("Accept-Encoding",),
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        self.url = URL(base_url + PATH, encoded=True)
+
+    def prepare(self, concurrency: int) -> None:
+        self.offload = self.allow_offload and concurrency > 1
+
+    async def one(self, i: int) -> None:
+        body = upsert_body(i)
+        if self.offload:
+            headers = await self.batch.sign(body)
+        else:
+            headers = self.signer.sign("POST", PATH, body)
+        assert self.session is not None
+        async with self.session.post(self.url, data=body, headers=headers) as resp:
+            raw = await resp.read()
+        _check(json.loads(raw))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        self.batch.pool.shutdown()
+
+
+class InlineAiohttp:
+    """What most people write: a default aiohttp session, signing inline on the loop."""
+
+    def __init__(self, signer: SignerLike) -> None:
+        self.signer = signer
+        self.session: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def start(self, base_url: str) -> None:
+        self.session = aiohttp.ClientSession()
+        self.url = base_url + PATH
+
+    def prepare(self, concurrency: int) -> None:
+        pass
+
+    async def one(self, i: int) -> None:
+        body = upsert_body(i)
+        headers = self.signer.sign("POST", PATH, body)
+        headers["Content-Type"] = "application/json"
+        assert self.session is not None
+        async with self.session.post(self.url, data=body, headers=headers) as resp:
+            _check(await resp.json())
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+
+class HttpxAsync:
+    """httpx.AsyncClient with inline signing (pool large enough for 64 in flight)."""
+
+    def __init__(self, signer: SignerLike) -> None:
+        self.signer = signer
+        self.client: httpx.AsyncClient | None = None
+        self.url = ""
+
+    async def start(self, base_url: str) -> None:
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        self.client = httpx.AsyncClient(limits=limits, timeout=30.0)
+        self.url = base_url + PATH
+
+    def prepare(self, concurrency: int) -> None:
+        pass
+
+    async def one(self, i: int) -> None:
+        body = upsert_body(i)
+        headers = self.signer.sign("POST", PATH, body)
+        headers["Content-Type"] = "application/json"
+        assert self.client is not None
+        resp = await self.client.post(self.url, content=body, headers=headers)
+        _check(resp.json())
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+
+class WonderAsync:
+    """The SDK: ``wonder_async.WonderClient(...).customers.upsert(...)``."""
+
+    def __init__(self, signer: Signer, *, null: NullSigner | None = None) -> None:
+        self.signer = signer
+        self.null = null
+        self.client: wonder_async.WonderClient | None = None
+
+    async def start(self, base_url: str) -> None:
+        self.client = wonder_async.WonderClient(
+            app_id=self.signer.app_id, private_key=self.signer._key, base_url=base_url
+        )
+        if self.null is not None:
+            # Benchmark-only: the same pipeline with the RSA work taken out.
+            self.client._shared.signer = self.null  # type: ignore[assignment]
+
+    def prepare(self, concurrency: int) -> None:
+        pass
+
+    async def one(self, i: int) -> None:
+        assert self.client is not None
+        c = await self.client.customers.upsert(**customer(i))
+        if c.uuid is None:
+            raise RuntimeError("no uuid")
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+
+# --- sync contenders ------------------------------------------------------------------------
+
+
+class RequestsSigning:
+    """requests.Session (one per thread: Session is not thread-safe) + inline signing."""
+
+    def __init__(self, signer: SignerLike) -> None:
+        self.signer = signer
+        self.local = threading.local()
+        self.sessions: list[requests.Session] = []
+        self.url = ""
+
+    def start(self, base_url: str) -> None:
+        self.url = base_url + PATH
+
+    def one(self, i: int) -> None:
+        session: requests.Session | None = getattr(self.local, "session", None)
+        if session is None:
+            session = self.local.session = requests.Session()
+            self.sessions.append(session)
+        body = upsert_body(i)
+        headers = self.signer.sign("POST", PATH, body)
+        headers["Content-Type"] = "application/json"
+        resp = session.post(self.url, data=body, headers=headers, timeout=30)
+        _check(resp.json())
+
+    def close(self) -> None:
+        for s in self.sessions:
+            s.close()
+
+
+class WonderSync:
+    """The blocking SDK: one ``wonder_sync.WonderClient`` shared by all threads."""
+
+    def __init__(self, signer: Signer) -> None:
+        self.signer = signer
+        self.client: wonder_sync.WonderClient | None = None
+
+    def start(self, base_url: str) -> None:
+        self.client = wonder_sync.WonderClient(
+            app_id=self.signer.app_id, private_key=self.signer._key, base_url=base_url
+        )
+
+    def one(self, i: int) -> None:
+        assert self.client is not None
+        c = self.client.customers.upsert(**customer(i))
+        if c.uuid is None:
+            raise RuntimeError("no uuid")
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
