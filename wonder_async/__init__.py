@@ -44,6 +44,7 @@ from ._models import TokenState as TokenState
 from ._models import Transaction as Transaction
 from ._models import TransactionType as TransactionType
 from ._models import UpsertResult as UpsertResult
+from ._raw import RawResponse as RawResponse
 from .webhooks import WebhookEvent as WebhookEvent
 from .webhooks import WebhookVerifier as WebhookVerifier
 from .webhooks import verify_webhook as verify_webhook
@@ -72,6 +73,7 @@ __all__ = [
     "PaymentData",
     "PaymentToken",
     "RateLimitError",
+    "RawResponse",
     "Refund",
     "ServerError",
     "ThreeDS",

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import attrs
+from multidict import CIMultiDict
 
 from . import _telemetry
 from ._config import (
@@ -41,6 +42,7 @@ from ._errors import (
     RateLimitError,
     WonderError,
 )
+from ._raw import _LAST, Exchange, WithRawResponse, last_request_id, note_request_id
 from ._request import Request
 from ._retry import RetryPolicy, parse_retry_after
 from ._sign_pool import SignPool
@@ -66,6 +68,8 @@ class _Options:
     timeout: float
     attempt_timeout: float
     retry: RetryPolicy
+    #: Set on the per-call copy ``with_raw_response`` makes: the answers are recorded there.
+    recorder: Exchange | None = None
 
 
 class _Shared:
@@ -193,6 +197,34 @@ class WonderClient:
     def payments(self) -> Payments:
         """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
         return Payments(self)
+
+    @property
+    def last_request_id(self) -> str | None:
+        """The ``X-Request-ID`` of the last request this task sent through this client.
+
+        Per task (for the blocking client: per thread), so concurrent callers sharing one
+        client each see their own; ``with_options`` copies share it. It is set by successes
+        and failures alike (an error also has it as ``exc.request_id``); ``None`` before the
+        task's first request. Quote it to Wonder support.
+        """
+        return last_request_id(self._shared)
+
+    @cached_property
+    def with_raw_response(self) -> WithRawResponse:
+        """The same calls, each returning a :class:`RawResponse` (status, headers, request id).
+
+        ``raw = await wonder.with_raw_response.customers.get(uuid)``; ``raw.parse()`` is the
+        customer. Iterators and bulk methods are not offered this way.
+        """
+        return WithRawResponse(self)
+
+    def _recording(self: _Client, exchange: Exchange) -> _Client:
+        """A copy of this client that records each answer of one call into ``exchange``."""
+        clone = object.__new__(type(self))
+        clone.environment = self.environment
+        clone._shared = self._shared
+        clone._options = attrs.evolve(self._options, recorder=exchange)
+        return clone
 
     def with_options(
         self: _Client,
@@ -324,12 +356,16 @@ class WonderClient:
                         min(remaining, opts.attempt_timeout),
                     )
                     retry_header = resp_headers.get("Retry-After")
-                    data = decode_envelope(
-                        status,
-                        body,
-                        request_id=request_id,
-                        retry_after=parse_retry_after(retry_header) if retry_header else None,
-                    )
+                    try:
+                        data = decode_envelope(
+                            status,
+                            body,
+                            request_id=request_id,
+                            retry_after=parse_retry_after(retry_header) if retry_header else None,
+                        )
+                    except APIStatusError as exc:  # the answer's headers, kept past the response
+                        exc.headers = CIMultiDict(resp_headers)
+                        raise
                 except WonderError as exc:
                     exc.request_id = exc.request_id or request_id
                     exc.attempts = attempt
@@ -367,8 +403,15 @@ class WonderClient:
                     )
                 if call is not None:  # after the log record: it belongs to the call's span
                     call.finish(attempt, status=status, request_id=request_id)
+                _LAST.set((shared, request_id))  # last_request_id (note_request_id, inlined)
+                if opts.recorder is not None:
+                    opts.recorder.record(
+                        status, resp_headers, request_id, attempt, request.operation
+                    )
                 return data
         except BaseException as exc:
+            if isinstance(exc, WonderError) and exc.request_id is not None:
+                note_request_id(shared, exc.request_id)
             if call is not None:
                 call.finish(attempt, exc=exc)
             raise

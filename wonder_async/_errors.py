@@ -19,12 +19,18 @@
 
 Every error has ``retryable`` (would repeating the same call plausibly succeed),
 ``request_id`` (the ``X-Request-ID`` of the last attempt, quote it to Wonder support) and
-``attempts`` (how many requests were sent). Messages never contain card data or keys.
+``attempts`` (how many requests were sent). :class:`APIStatusError` also has ``headers``, the
+answer's HTTP headers. Messages never contain card data or keys.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+#: The ``headers`` of an :class:`APIStatusError` made without a response (tests, user code).
+_NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
 __all__ = [
     "APIConnectionError",
@@ -127,7 +133,14 @@ class OutcomeUnknownError(APIConnectionError):
 
 
 class APIStatusError(WonderError):
-    """The gateway answered with a non-success HTTP status or envelope code."""
+    """The gateway answered with a non-success HTTP status or envelope code.
+
+    ``headers`` holds the answer's HTTP headers (case-insensitive; empty when the error was
+    not made from a response), e.g. ``exc.headers.get("X-Request-ID")``.
+    """
+
+    #: The answer's HTTP headers; set by the client for every error it got from the gateway.
+    headers: Mapping[str, str] = _NO_HEADERS
 
     def __init__(
         self,

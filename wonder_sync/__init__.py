@@ -30,6 +30,7 @@ from wonder_async import Payment as Payment
 from wonder_async import PaymentData as PaymentData
 from wonder_async import PaymentToken as PaymentToken
 from wonder_async import RateLimitError as RateLimitError
+from wonder_async import RawResponse as RawResponse
 from wonder_async import Refund as Refund
 from wonder_async import ServerError as ServerError
 from wonder_async import ThreeDS as ThreeDS
@@ -70,6 +71,7 @@ __all__ = [
     "PaymentData",
     "PaymentToken",
     "RateLimitError",
+    "RawResponse",
     "Refund",
     "ServerError",
     "ThreeDS",

@@ -10,10 +10,13 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import wonder_async
+from wonder_async._errors import WonderError
+from wonder_async._raw import Exchange, last_noted, last_request_id, note_request_id, restore_noted
 from wonder_async._request import Request
 from wonder_async._signing import PrivateKeyInput
 
 from ._portal import Portal
+from ._raw import WithRawResponse
 from .resources.customers import Customers
 from .resources.orders import Orders
 from .resources.payment_tokens import PaymentTokens
@@ -114,6 +117,33 @@ class WonderClient:
         """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
         return Payments(self)
 
+    @property
+    def last_request_id(self) -> str | None:
+        """The ``X-Request-ID`` of the last request this task sent through this client.
+
+        Per task (for the blocking client: per thread), so concurrent callers sharing one
+        client each see their own; ``with_options`` copies share it. It is set by successes
+        and failures alike (an error also has it as ``exc.request_id``); ``None`` before the
+        task's first request. Quote it to Wonder support.
+        """
+        return last_request_id(self._async._shared)
+
+    @cached_property
+    def with_raw_response(self) -> WithRawResponse:
+        """The same calls, each returning a :class:`RawResponse` (status, headers, request id).
+
+        ``raw = await wonder.with_raw_response.customers.get(uuid)``; ``raw.parse()`` is the
+        customer. Iterators and bulk methods are not offered this way.
+        """
+        return WithRawResponse(self)
+
+    def _recording(self: _Client, exchange: Exchange) -> _Client:
+        """A copy of this client that records each answer of one call into ``exchange``."""
+        clone = object.__new__(type(self))
+        clone._async = self._async._recording(exchange)
+        clone._portal = self._portal
+        return clone
+
     def with_options(
         self: _Client,
         *,
@@ -144,7 +174,7 @@ class WonderClient:
         :returns: the message as the gateway echoed it.
         :raises AuthenticationError: when the gateway rejects the signature.
         """
-        return self._portal.call(self._async.echo, message)
+        return self._call_noted(self._async.echo, message)
 
     def close(self) -> None:
         """Close the connection pool and signing threads; idempotent."""
@@ -166,7 +196,18 @@ class WonderClient:
     def _execute(self, request: Request) -> dict[str, Any]:
         # Sign here, in the calling thread: no hop to a signing thread, and callers on many
         # threads sign in parallel while the loop thread only does I/O.
-        return self._portal.call(self._async._execute, self._async._sign_now(request))
+        return self._call_noted(self._async._execute, self._async._sign_now(request))
+
+    def _call_noted(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``portal.call``, carrying ``last_request_id`` back to the calling thread."""
+        try:
+            pair: tuple[T, tuple[object, str] | None] = self._portal.call(_noted, func, *args)
+        except WonderError as exc:
+            if exc.request_id is not None:
+                note_request_id(self._async._shared, exc.request_id)
+            raise
+        restore_noted(pair[1])
+        return pair[0]
 
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -186,3 +227,10 @@ class WonderClient:
         finally:
             aclose: Callable[[], Awaitable[None]] = getattr(agen, "aclose")  # noqa: B009 - AsyncIterator has no aclose in typing
             portal.call(aclose)
+
+
+async def _noted(
+    func: Callable[..., Awaitable[T]], *args: Any
+) -> tuple[T, tuple[object, str] | None]:
+    """Run ``func`` on the loop thread; also return the request id it noted in that task."""
+    return await func(*args), last_noted()
