@@ -69,6 +69,17 @@ SCRIPTS: dict[str, list[str]] = {
         r"invalid: order.charge_fee type",
         r"caught as WonderError: NotFoundError",
     ],
+    "request_ids.py": [
+        r"last request id: [0-9a-f-]{36}",
+        r"raw: 200 application/json; charset=utf-8 1 attempt",
+        r"  request id: [0-9a-f-]{36}",
+        r"  parsed: True",
+        r"after a 503: 200 2 attempts",
+        r"error: 404 True",
+        r"  headers: application/json; charset=utf-8",
+        r"blocking, one id per thread: 3",
+        r"blocking raw: 200 ping True",
+    ],
     "payments.py": [
         r"charged 21.00 Sales card 424242 \.\.\. 4242",
         r"order paid paid 21.00",
