@@ -1,0 +1,138 @@
+"""Start-up cost: fresh-process import times of aiohttp, wonder_async and wonder_sync, side by side.
+
+Each measurement is a command run in a fresh Python process of this interpreter; the rounds
+run every command once, interleaved, so a busy machine slows all of them alike. Two clocks:
+the process's CPU time (user + system, from ``getrusage``: what start-up costs, and steady
+when other processes compete for the cores) and its wall time (what a user waits, which a
+busy machine inflates). Ratios are computed per round against the reference (``import
+aiohttp``, the dependency every client must load) measured in that same round, then
+summarised as min/median/max; the goals are judged on the median CPU-time ratio.
+
+    python benchmarks/startup.py               # 7 rounds
+    python benchmarks/startup.py --rounds 15   # steadier medians
+    python -X importtime -c "import wonder_async" 2>&1 | sort -t'|' -k2 -n | tail   # where
+
+To add a measurement, append a :class:`Measure` to :data:`MEASURES` (and a goal to
+:data:`GOALS` if it has one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One command to time in a fresh process; ``key`` names it in ratios and goals."""
+
+    key: str
+    label: str
+    argv: tuple[str, ...]
+
+
+def _python(code: str) -> tuple[str, ...]:
+    return (sys.executable, "-c", code)
+
+
+#: The reference first; every other measurement is also shown as a ratio to it.
+MEASURES: list[Measure] = [
+    Measure("aiohttp", "import aiohttp", _python("import aiohttp")),
+    Measure("python", "python -c pass (interpreter only)", _python("pass")),
+    Measure("async", "import wonder_async", _python("import wonder_async")),
+    Measure("sync", "import wonder_sync", _python("import wonder_sync")),
+    Measure(
+        "async_client",
+        "from wonder_async import WonderClient",
+        _python("from wonder_async import WonderClient"),
+    ),
+    Measure(
+        "sync_client",
+        "from wonder_sync import WonderClient",
+        _python("from wonder_sync import WonderClient"),
+    ),
+]
+
+#: (measurement key, most allowed ratio to the reference), from issue #24.
+GOALS: list[tuple[str, float]] = [
+    ("async", 1.2),
+    ("sync", 1.2),
+    ("async_client", 1.2),
+    ("sync_client", 1.2),
+]
+
+
+def time_once(measure: Measure) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one fresh process running the command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(measure.argv, check=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="fresh processes per command")
+    parser.add_argument("--only", default=None, help="comma-separated measurement keys")
+    args = parser.parse_args(argv)
+    measures = MEASURES
+    if args.only:
+        wanted = set(args.only.split(",")) | {MEASURES[0].key}
+        measures = [m for m in MEASURES if m.key in wanted]
+    reference = measures[0]
+    for m in measures:  # warm the file system cache and the bytecode caches
+        time_once(m)
+    cpu: dict[str, list[float]] = {m.key: [] for m in measures}
+    wall: dict[str, list[float]] = {m.key: [] for m in measures}
+    load = os.getloadavg()[0]
+    for _ in range(args.rounds):
+        for m in measures:
+            c, w = time_once(m)
+            cpu[m.key].append(c)
+            wall[m.key].append(w)
+
+    def ratios(times: dict[str, list[float]], key: str) -> list[float]:
+        return [t / r for t, r in zip(times[key], times[reference.key], strict=True)]
+
+    print(
+        f"python {sys.version.split()[0]}, {args.rounds} rounds, a fresh process each; "
+        f"load average before/after: {load:.2f}/{os.getloadavg()[0]:.2f}"
+    )
+    for clock, times in (("CPU time", cpu), ("wall time", wall)):
+        print(f"\n[{clock}]")
+        print(f"{'command':<40} {'min ms':>7} {'median':>7} {'max':>7}   x {reference.label}")
+        for m in measures:
+            ms = [t * 1000 for t in times[m.key]]
+            line = f"{m.label:<40} {min(ms):7.0f} {statistics.median(ms):7.0f} {max(ms):7.0f}"
+            if m is not reference:
+                r = ratios(times, m.key)
+                line += f"   {min(r):.2f}/{statistics.median(r):.2f}/{max(r):.2f}"
+            print(line)
+    print()
+    print("Goals (verdict on the median of per-round CPU-time ratios; min/med/max shown)")
+    labels = {m.key: m.label for m in measures}
+    for key, limit in GOALS:
+        if key not in cpu:
+            continue
+        r = ratios(cpu, key)
+        ok = statistics.median(r) <= limit
+        verdict = "MET   " if ok else "MISSED"
+        goal = f"{labels[key]} <= {limit:g}x {reference.label}"
+        print(f"  {verdict} {goal:<66} {min(r):.2f}/{statistics.median(r):.2f}/{max(r):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
