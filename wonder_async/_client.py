@@ -18,7 +18,7 @@ import ssl
 import time
 from functools import cached_property
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from multidict import CIMultiDict
@@ -45,15 +45,17 @@ from ._errors import (
 from ._raw import _LAST, Exchange, WithRawResponse, last_request_id, note_request_id
 from ._request import Request
 from ._retry import RetryPolicy, parse_retry_after
-from ._sign_pool import SignPool
 from ._signing import PrivateKeyInput, Signer
 from ._transport import Transport
 from ._wire import Paths, decode_envelope
 from .resources._recovery import may_have_happened
-from .resources.customers import Customers
-from .resources.orders import Orders
-from .resources.payment_tokens import PaymentTokens
-from .resources.payments import Payments
+
+if TYPE_CHECKING:
+    from ._sign_pool import SignPool
+    from .resources.customers import Customers
+    from .resources.orders import Orders
+    from .resources.payment_tokens import PaymentTokens
+    from .resources.payments import Payments
 
 __all__ = ["WonderClient"]
 
@@ -87,6 +89,8 @@ class _Shared:
         """Sign on a signing thread; the future completes on the loop."""
         pool = self._pool
         if pool is None:
+            from ._sign_pool import SignPool  # threads only once calls overlap
+
             pool = self._pool = SignPool(self.signer, self.sign_threads)
         return pool.sign(request)
 
@@ -181,21 +185,31 @@ class WonderClient:
     @cached_property
     def customers(self) -> Customers:
         """Customer profiles: upsert by reference_number, get, update, list."""
+        from .resources.customers import Customers  # the models load with the first resource
+
         return Customers(self)
 
     @cached_property
     def payment_tokens(self) -> PaymentTokens:
         """Saved payment methods of a customer: bind a card through 3-D Secure, check, list."""
+        from .resources.payment_tokens import (
+            PaymentTokens,  # the models load with the first resource
+        )
+
         return PaymentTokens(self)
 
     @cached_property
     def orders(self) -> Orders:
         """Orders with their transactions: create, look up, list, void, refund."""
+        from .resources.orders import Orders  # the models load with the first resource
+
         return Orders(self)
 
     @cached_property
     def payments(self) -> Payments:
         """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
+        from .resources.payments import Payments  # the models load with the first resource
+
         return Payments(self)
 
     @property

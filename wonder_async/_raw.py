@@ -208,11 +208,21 @@ def raw_method(
 
 
 def describe(call: Callable[..., Any], func: Callable[..., Any]) -> None:
+    """Give ``call`` the name and signature (``self`` dropped) of the method it wraps."""
+    import inspect
+
     call.__name__ = func.__name__
     call.__qualname__ = func.__qualname__
     call.__doc__ = (
         f"Like ``{func.__qualname__}``, returning a :class:`RawResponse` "
         "whose ``parse()`` gives its result."
+    )
+    sig = inspect.signature(func)
+    returns = sig.return_annotation
+    if isinstance(returns, str):  # postponed annotations: keep them text
+        returns = f"RawResponse[{returns}]"
+    call.__signature__ = sig.replace(  # type: ignore[attr-defined]
+        parameters=list(sig.parameters.values())[1:], return_annotation=returns
     )
 
 

@@ -15,13 +15,15 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from typing import TYPE_CHECKING, Final, Union
 
 from ._errors import ConfigurationError
+
+# cryptography loads with the first key (about 15 ms), not with `import wonder_async`.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
 
 __all__ = [
     "ALGORITHM",
@@ -43,8 +45,12 @@ _NONCE_ALPHABET: Final = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR
 _NONCE_LENGTH: Final = 16
 _TIME_FORMAT: Final = "%Y%m%d%H%M%S"
 
-PrivateKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
-PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
+if TYPE_CHECKING:
+    PrivateKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
+    PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
+else:  # the same aliases, naming the key classes without importing cryptography
+    PrivateKeyInput = Union[str, bytes, os.PathLike[str], "rsa.RSAPrivateKey"]
+    PublicKeyInput = Union[str, bytes, os.PathLike[str], "rsa.RSAPublicKey"]
 
 
 def format_request_time(now: dt.datetime | None = None) -> str:
@@ -166,6 +172,10 @@ def load_private_key(key: PrivateKeyInput) -> rsa.RSAPrivateKey:
 
     :raises ConfigurationError: when the input is not an unencrypted RSA private key.
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if isinstance(key, rsa.RSAPrivateKey):
         return key
     data = _read_key_bytes(key, "private_key")
@@ -185,6 +195,10 @@ def load_public_key(key: PublicKeyInput) -> rsa.RSAPublicKey:
 
     :raises ConfigurationError: when the input is not an RSA public key.
     """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if isinstance(key, rsa.RSAPublicKey):
         return key
     data = _read_key_bytes(key, "public_key")
@@ -223,16 +237,21 @@ def verify_signature(
         )
     except (ValueError, binascii.Error):
         return False
+    from cryptography.exceptions import InvalidSignature
+
     try:
-        public_key.verify(raw, message.encode(), padding.PKCS1v15(), hashes.SHA256())
+        public_key.verify(raw, message.encode(), *_sign_params())
     except InvalidSignature:
         return False
     return True
 
 
-# Stateless parameter objects, shared by every signature.
-_PADDING: Final = padding.PKCS1v15()
-_SHA256: Final = hashes.SHA256()
+def _sign_params() -> tuple[AsymmetricPadding, HashAlgorithm]:
+    """The stateless padding and hash objects of every signature (PKCS#1 v1.5, SHA-256)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return padding.PKCS1v15(), hashes.SHA256()
 
 
 class Signer:
@@ -242,11 +261,13 @@ class Signer:
     worker threads or on the thread of a blocking caller.
     """
 
-    __slots__ = ("_key", "app_id")
+    __slots__ = ("_hash", "_key", "_padding", "app_id")
 
     def __init__(self, app_id: str, private_key: PrivateKeyInput) -> None:
         self.app_id = app_id
         self._key = load_private_key(private_key)
+        # Stateless parameter objects, shared by every signature of this key.
+        self._padding, self._hash = _sign_params()
 
     def __repr__(self) -> str:
         return f"Signer(app_id={self.app_id!r}, key=<RSA-{self._key.key_size} redacted>)"
@@ -265,7 +286,7 @@ class Signer:
             uri=uri,
             body=body,
         )
-        raw = self._key.sign(message.encode(), _PADDING, _SHA256)
+        raw = self._key.sign(message.encode(), self._padding, self._hash)
         return {
             "Credential": f"{self.app_id}/{request_time}/{ALGORITHM}",
             "Nonce": nonce,

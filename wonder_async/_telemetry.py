@@ -67,7 +67,8 @@ def _server(base_url: str) -> tuple[str, int]:
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def _build_templates() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str], ...]]:
+@lru_cache(maxsize=1)  # built on first use: the regexes cost ~2 ms at import
+def _templates() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str], ...]]:
     exact: set[str] = set()
     patterns: list[tuple[re.Pattern[str], str]] = []
     for name, value in vars(Paths).items():
@@ -81,15 +82,13 @@ def _build_templates() -> tuple[frozenset[str], tuple[tuple[re.Pattern[str], str
     return frozenset(exact), tuple(patterns)
 
 
-_EXACT, _PATTERNS = _build_templates()
-
-
 def url_template(uri: str) -> str | None:
     """The :class:`Paths` template ``uri`` was built from (ids and query removed), or None."""
     path = uri.partition("?")[0]
-    if path in _EXACT:
+    exact, patterns = _templates()
+    if path in exact:
         return path
-    for pattern, template in _PATTERNS:
+    for pattern, template in patterns:
         if pattern.match(path):
             return template
     return None

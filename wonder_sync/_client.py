@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import cached_property
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import wonder_async
 from wonder_async._errors import WonderError
@@ -17,10 +17,12 @@ from wonder_async._signing import PrivateKeyInput
 
 from ._portal import Portal
 from ._raw import WithRawResponse
-from .resources.customers import Customers
-from .resources.orders import Orders
-from .resources.payment_tokens import PaymentTokens
-from .resources.payments import Payments
+
+if TYPE_CHECKING:
+    from .resources.customers import Customers
+    from .resources.orders import Orders
+    from .resources.payment_tokens import PaymentTokens
+    from .resources.payments import Payments
 
 __all__ = ["WonderClient"]
 
@@ -100,21 +102,29 @@ class WonderClient:
     @cached_property
     def customers(self) -> Customers:
         """Customer profiles: upsert by reference_number, get, update, list."""
+        from .resources.customers import Customers
+
         return Customers(self)
 
     @cached_property
     def payment_tokens(self) -> PaymentTokens:
         """Saved payment methods of a customer: bind a card through 3-D Secure, check, list."""
+        from .resources.payment_tokens import PaymentTokens
+
         return PaymentTokens(self)
 
     @cached_property
     def orders(self) -> Orders:
         """Orders with their transactions: create, look up, list, void, refund."""
+        from .resources.orders import Orders
+
         return Orders(self)
 
     @cached_property
     def payments(self) -> Payments:
         """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
+        from .resources.payments import Payments
+
         return Payments(self)
 
     @property

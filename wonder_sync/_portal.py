@@ -12,13 +12,13 @@ import warnings
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from types import FrameType
-from typing import Any, TypeVar
-
-import anyio
-from anyio.from_thread import BlockingPortal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wonder_async import ConfigurationError
 from wonder_async._client import _ABANDONED
+
+if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
 
 __all__ = ["Portal"]
 
@@ -170,6 +170,9 @@ class Portal:
 
 
 def _start() -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Thread]:
+    import anyio  # with the loop thread, not with `import wonder_sync`
+    from anyio.from_thread import BlockingPortal
+
     ready: Future[tuple[BlockingPortal, asyncio.AbstractEventLoop]] = Future()
 
     async def serve() -> None:
