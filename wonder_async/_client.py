@@ -192,23 +192,21 @@ class WonderClient:
     @cached_property
     def payment_tokens(self) -> PaymentTokens:
         """Saved payment methods of a customer: bind a card through 3-D Secure, check, list."""
-        from .resources.payment_tokens import (
-            PaymentTokens,  # the models load with the first resource
-        )
+        from .resources.payment_tokens import PaymentTokens
 
         return PaymentTokens(self)
 
     @cached_property
     def orders(self) -> Orders:
         """Orders with their transactions: create, look up, list, void, refund."""
-        from .resources.orders import Orders  # the models load with the first resource
+        from .resources.orders import Orders
 
         return Orders(self)
 
     @cached_property
     def payments(self) -> Payments:
         """Charges of saved payment tokens, each made at most once (``payment_uuid``)."""
-        from .resources.payments import Payments  # the models load with the first resource
+        from .resources.payments import Payments
 
         return Payments(self)
 
@@ -227,8 +225,8 @@ class WonderClient:
     def with_raw_response(self) -> WithRawResponse:
         """The same calls, each returning a :class:`RawResponse` (status, headers, request id).
 
-        ``raw = await wonder.with_raw_response.customers.get(uuid)``; ``raw.parse()`` is the
-        customer. Iterators and bulk methods are not offered this way.
+        ``wonder.with_raw_response.customers.get(uuid)`` answers with a :class:`RawResponse`
+        whose ``parse()`` is the customer. Iterators and bulk methods are not offered this way.
         """
         return WithRawResponse(self)
 

@@ -142,8 +142,8 @@ class WonderClient:
     def with_raw_response(self) -> WithRawResponse:
         """The same calls, each returning a :class:`RawResponse` (status, headers, request id).
 
-        ``raw = await wonder.with_raw_response.customers.get(uuid)``; ``raw.parse()`` is the
-        customer. Iterators and bulk methods are not offered this way.
+        ``wonder.with_raw_response.customers.get(uuid)`` answers with a :class:`RawResponse`
+        whose ``parse()`` is the customer. Iterators and bulk methods are not offered this way.
         """
         return WithRawResponse(self)
 
