@@ -44,11 +44,10 @@ from ._models import TokenState as TokenState
 from ._models import Transaction as Transaction
 from ._models import TransactionType as TransactionType
 from ._models import UpsertResult as UpsertResult
+from ._version import __version__ as __version__
 from .webhooks import WebhookEvent as WebhookEvent
 from .webhooks import WebhookVerifier as WebhookVerifier
 from .webhooks import verify_webhook as verify_webhook
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIConnectionError",

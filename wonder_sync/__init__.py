@@ -42,6 +42,7 @@ from wonder_async import ValidationError as ValidationError
 from wonder_async import WebhookVerificationError as WebhookVerificationError
 from wonder_async import WonderError as WonderError
 from wonder_async import charge_uuid as charge_uuid
+from wonder_async._version import __version__ as __version__
 
 from ._client import WonderClient as WonderClient
 from .webhooks import WebhookEvent as WebhookEvent
