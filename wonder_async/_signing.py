@@ -44,6 +44,10 @@ _NONCE_LENGTH: Final = 16
 _TIME_FORMAT: Final = "%Y%m%d%H%M%S"
 
 PrivateKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPrivateKey
+"""What ``private_key=`` accepts: PEM text or bytes (PKCS#1 ``BEGIN RSA PRIVATE KEY`` or PKCS#8
+``BEGIN PRIVATE KEY``, unencrypted), base64 of such a PEM, a path to a PEM file (``str`` or
+``os.PathLike``), or an already loaded ``cryptography`` ``RSAPrivateKey`` (from a secret
+store or an HSM-backed loader, say). It is loaded once per client and kept in memory only."""
 PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
 
 
