@@ -2,15 +2,18 @@
 # The standalone emulator for a client in any language: your key pair, your app id, one port.
 # This script is the client here: it signs Wonder's echo call with openssl and sends it with
 # curl, as any language's HTTP client and crypto library would.
-# Run it in an empty directory: bash examples/emulator_any_language.sh (PORT=8080 by default).
+# Copy it into an empty directory and run it there: bash emulator_any_language.sh (PORT=8080 by
+# default). It needs bash, openssl, curl, xxd and the `wonder` command (pip install wonder-gateway).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
 port=${PORT:-8080}
 base="http://127.0.0.1:$port"
 app_id=my-test-app
 
-# 1. The key pair (the same commands as for the Wonder portal).
-bash "$here/make_keys.sh"
+# 1. The key pair (the same commands as for the Wonder portal; examples/make_keys.sh).
+openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out private_key.pem
+chmod 600 private_key.pem
+openssl pkey -in private_key.pem -pubout -out public_key.pem
+echo "wrote private_key.pem (secret) and public_key.pem (upload this one)"
 
 # 2. The emulator accepts requests signed for app_id with the private half of public_key.pem.
 wonder emulator --port "$port" --app-id "$app_id" --public-key public_key.pem \

@@ -22,6 +22,8 @@ async def main() -> None:
         customer = await wonder.customers.upsert(
             reference_number="u-42", name="Tai Man", phone="12345678"
         )
+        if customer.uuid is None:  # the gateway always sends it; the model keeps it optional
+            raise SystemExit("the gateway answered without the customer's uuid")
         print("customer", customer.uuid)
 
         token = await wonder.payment_tokens.create(

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from .webhooks import WebhookVerifier as WebhookVerifier
     from .webhooks import verify_webhook as verify_webhook
 
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
 #: Where each public name is defined (relative to this package).
 _LAZY: dict[str, str] = {

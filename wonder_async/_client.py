@@ -122,8 +122,9 @@ class WonderClient:
     ``async with WonderClient(...) as wonder:`` or call :meth:`close`.
 
     :param app_id: the AppID from the Wonder portal (default: ``WONDER_APP_ID``).
-    :param private_key: RSA private key as PEM text/bytes (PKCS#1 or PKCS#8) or a file path
-        (default: ``WONDER_PRIVATE_KEY`` or the file named by ``WONDER_PRIVATE_KEY_FILE``).
+    :param private_key: RSA private key as PEM text/bytes (PKCS#1 or PKCS#8), a file path, or
+        a loaded ``RSAPrivateKey`` (see ``PrivateKeyInput``; default: ``WONDER_PRIVATE_KEY`` or
+        the file named by ``WONDER_PRIVATE_KEY_FILE``).
     :param environment: ``"sandbox"`` (default), ``"production"`` or ``"alpha"``
         (default: ``WONDER_ENVIRONMENT``).
     :param base_url: overrides the environment's host, e.g. an emulator

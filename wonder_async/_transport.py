@@ -17,12 +17,13 @@ from yarl import URL
 
 from . import _telemetry
 from ._errors import APIConnectionError, APITimeoutError, ConfigurationError
+from ._version import __version__
 
 __all__ = ["Response", "Transport"]
 
 Response = tuple[int, bytes, CIMultiDictProxy[str]]
 
-_USER_AGENT: Final = "wonder-gateway-python/0.1.0"
+_USER_AGENT: Final = f"wonder-gateway-python/{__version__}"
 _CACHE_SIZE: Final = 256
 
 

@@ -11,6 +11,8 @@ classes)::
 
 from typing import TYPE_CHECKING, Any
 
+from wonder_async._version import __version__ as __version__
+
 # As in wonder_async, names load on first use (PEP 562 module __getattr__): the blocking
 # client's anyio loop thread, cryptography and the models load when they are first needed.
 if TYPE_CHECKING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -206,7 +207,8 @@ def test_one_off_commands_print_json(wonder_emulator_thread: Any, tmp_path: Path
         c = wonder.customers.upsert(reference_number="cli-1", name="N", phone="1")
         t = wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
         t2 = wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
-    got = json.loads(_run(["customers", "get", "--reference", "cli-1", "--json"], env=env).stdout)
+    got = _run(["customers", "get", "--reference-number", "cli-1", "--json"], env=env)
+    got = json.loads(got.stdout)
     assert got["uuid"] == c.uuid
     listed = _run(["customers", "list", "--json"], env=env).stdout.splitlines()
     assert [json.loads(x)["reference_number"] for x in listed] == ["cli-1"]
@@ -256,3 +258,141 @@ def test_exit_status_follows_the_results_file_across_resumes(
     assert len(last) == 60
     assert all(last.values())
     assert len(_customer_refs(emu)) == 60
+
+
+def test_version_is_the_packages() -> None:
+    """`wonder --version` names the installed version, the one both packages report."""
+    import wonder_async
+    import wonder_sync
+
+    result = _run(["--version"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wonder {wonder_async.__version__}"
+    assert wonder_sync.__version__ == wonder_async.__version__
+    assert wonder_async.__version__.count(".") == 2
+
+
+def test_unknown_option_prints_the_subcommands_usage() -> None:
+    """A mistyped option is reported with the usage of the subcommand it was given to."""
+    result = _run(["orders", "list", "--customer-id", "x"])
+    assert result.returncode == 2
+    assert "usage: wonder orders list" in result.stderr
+    assert "--customer-uuid" in result.stderr  # the option the user meant is in that usage
+    assert "unrecognized arguments: --customer-id x" in result.stderr
+
+
+def test_missing_configuration_is_said_in_command_line_words(tmp_path: Path) -> None:
+    """Without an AppID the error names --app-id and WONDER_APP_ID, not a Python argument."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WONDER_")}
+    result = _run(["echo"], env=env)
+    assert result.returncode == 1
+    assert "pass --app-id or set WONDER_APP_ID" in result.stderr
+    assert "app_id=" not in result.stderr
+
+
+def test_charge_refund_and_orders_print_readable_lines(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """payments create, orders refund/get/list print lines a person reads (no tuple or dict
+    reprs, no line of JSON); --json gives one object per line; one option name per concept."""
+    emu = wonder_emulator_thread
+    env = _env(emu, tmp_path)
+    with WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+    ) as wonder:
+        from tests.e2e.test_async_flows import THREE_DS, card
+
+        c = wonder.customers.upsert(reference_number="cli-h", name="N", phone="1")
+        t = wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
+    token, customer = t.token or "", c.uuid or ""
+    create = _run(
+        [
+            *("payments", "create", "--token", token, "--amount", "21.00", "--currency", "HKD"),
+            *("--reference-number", "inv-h", "--customer-uuid", customer),
+        ],
+        env=env,
+    )
+    assert create.returncode == 0, create.stderr
+    lines = create.stdout.splitlines()
+    assert lines[0].startswith("charged HKD 21.00 on order ")
+    assert lines[0].endswith("(reference inv-h)")
+    assert any("completed / paid" in line for line in lines)
+    (txn_line,) = [line for line in lines if line.strip().startswith("transaction")]
+    (sale,) = re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", txn_line)
+    assert "{" not in create.stdout  # no dict reprs
+    assert "'" not in create.stdout  # no tuple reprs
+    refund = _run(
+        [
+            *("orders", "refund", "--reference-number", "inv-h", "--transaction-uuid", sale),
+            *("--amount", "5.00"),
+        ],
+        env=env,
+    )
+    assert refund.returncode == 0, refund.stderr
+    assert refund.stdout.startswith(f"refunded HKD 5.00 of sale {sale}\n")
+    assert "partial_paid" in refund.stdout
+    listed = _run(["orders", "list", "--customer-uuid", customer], env=env)
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()
+    assert rows[0].startswith("order ")
+    assert "reference inv-h" in rows[0]
+    assert "2 transactions" in rows[0]
+    assert [r.split()[0] for r in rows[1:]] == ["Sales", "Refund"]
+    assert "{" not in listed.stdout
+    assert "'" not in listed.stdout
+    got = _run(["orders", "get", "--reference-number", "inv-h", "--json"], env=env)
+    (order,) = [json.loads(line) for line in got.stdout.splitlines()]
+    assert [x["type"] for x in order["transactions"]] == ["Sales", "Refund"]
+    as_json = _run(
+        [
+            "payments",
+            "create",
+            "--token",
+            token,
+            "--amount",
+            "1.00",
+            "--json",
+            "--reference-number",
+            "inv-h",
+        ],
+        env=env,
+    )
+    (payment,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert payment["transaction"]["amount"] == "1.00"
+    assert "extra" not in payment["order"]
+
+
+def test_customers_get_with_a_reference_hints_at_reference_number(
+    wonder_emulator_thread: Any, tmp_path: Path
+) -> None:
+    """`customers get u-1` (a reference where a uuid goes) says how to look it up instead."""
+    emu = wonder_emulator_thread
+    env = _env(emu, tmp_path)
+    with WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+    ) as wonder:
+        wonder.customers.upsert(reference_number="u-1", name="N", phone="1")
+    wrong = _run(["customers", "get", "u-1"], env=env)
+    assert wrong.returncode == 1
+    assert "wonder customers get --reference-number u-1" in wrong.stderr
+    right = _run(["customers", "get", "--reference-number", "u-1"], env=env)
+    assert right.returncode == 0, right.stderr
+    assert "reference u-1" in right.stdout
+
+
+def test_export_summary_counts_in_words(wonder_emulator_thread: Any, tmp_path: Path) -> None:
+    """One token of one customer is "1 token of 1 customer", not "1 tokens of 1 customers"."""
+    emu = wonder_emulator_thread
+    env = _env(emu, tmp_path)
+    with WonderClient(
+        app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+    ) as wonder:
+        from tests.e2e.test_async_flows import THREE_DS, card
+
+        c = wonder.customers.upsert(reference_number="one", name="N", phone="1")
+        wonder.payment_tokens.create(c.uuid or "", card=card(), three_ds=THREE_DS)
+    out = tmp_path / "tokens.jsonl"
+    result = _run(["tokens", "export", "--out", str(out)], env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"exported 1 token of 1 customer to {out}" in result.stdout
+    assert "1 row " in result.stderr  # the progress line

@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.test_examples import (
     EXAMPLES,
     MANIFESTS,
+    NOTEBOOK_CELLS,
     NOTEBOOKS,
     PYTEST,
     RECIPES,
@@ -47,14 +48,16 @@ _FENCE = re.compile(
     r"^(?P<indent> *)```(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=indent)```$", re.M | re.S
 )
 # An include is a whole file or one section of it (``"examples/NAME.py:section"``).
-_INCLUDE = re.compile(r'^--8<-- "examples/(?P<name>[\w.-]+)(?::[\w-]+)?"$')
+_INCLUDE = re.compile(r'^--8<-- "examples/(?P<name>[\w.-]+)(?::(?P<section>[\w-]+))?"$')
 
 
 def _blocks(page: Path) -> list[tuple[str, str]]:
     return [(m["lang"], m["body"].strip()) for m in _FENCE.finditer(page.read_text())]
 
 
-def _output_patterns(name: str) -> list[str] | None:
+def _output_patterns(name: str, section: str | None = None) -> list[str] | None:
+    if name in NOTEBOOKS and section in NOTEBOOK_CELLS:  # one cell's output, exactly
+        return [f"^{re.escape(line)}$" for line in NOTEBOOK_CELLS[section].splitlines()]
     return SCRIPTS.get(name) or SHELL.get(name)
 
 
@@ -75,6 +78,7 @@ def _pages() -> list[object]:
 def test_every_code_block_is_run(page: Path) -> None:
     """Each block is an included example, a checked command, or checked output."""
     previous_include: str | None = None
+    previous_section: str | None = None
     for lang, body in _blocks(page):
         where = f"{page.relative_to(ROOT)}: block {body[:60]!r}"
         include = _INCLUDE.match(body)
@@ -84,12 +88,12 @@ def test_every_code_block_is_run(page: Path) -> None:
             assert name in {*SCRIPTS, *RECIPES, *SHELL, *PYTEST, *MANIFESTS, *NOTEBOOKS}, (
                 f"{where}: {name} is not run"
             )
-            previous_include = name
+            previous_include, previous_section = name, include["section"]
             continue
         if lang == "text" and previous_include is None:
             pass  # output, diagrams, grammar: not code (label code blocks with their language)
         elif lang == "text":
-            patterns = _output_patterns(previous_include)
+            patterns = _output_patterns(previous_include, previous_section)
             assert patterns, f"{where}: output shown for {previous_include}, which prints none"
             lines = [line for line in body.splitlines() if line.strip()]
             for line in lines:
@@ -143,3 +147,18 @@ def test_readme_example_runs_as_written(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"customer [0-9a-f-]{36}\n", result.stdout), result.stdout
+
+
+def test_quickstart_passes_mypy_strict(tmp_path: Path) -> None:
+    """The quickstart program type-checks under ``mypy --strict``, as a user's CI would run it."""
+    pytest.importorskip("mypy", reason="pip install -e '.[dev]' for mypy")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
+         str(tmp_path / "cache"), str(EXAMPLES / "quickstart.py")],
+        cwd=tmp_path,  # no project config: strict as given, like a user's own project
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr

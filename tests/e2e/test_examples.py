@@ -134,6 +134,7 @@ SHELL: dict[str, list[str]] = {
         r"wrote private_key.pem",
         r"app_id\s+my-test-app",
         r"base_url\s+http://127.0.0.1:\d+",
+        r"dashboard\s+http://127.0.0.1:\d+/",
         r'"code": 200, "message": "success", "data": \{"message": "Hello,Wonder!"\}',
         r'"reset": true',
         r'"requests": \{\}, "faults": \{\}',
@@ -144,6 +145,12 @@ PYTEST = {"test_with_emulator.py"}
 MANIFESTS = {"billing_job.yaml"}
 #: Notebook cells (IPython syntax), run on a real kernel by tests/notebook/test_notebook.py.
 NOTEBOOKS = {"notebook.ipy"}
+#: What each cell (section) of notebook.ipy prints, exactly; tests/notebook checks it on a kernel.
+NOTEBOOK_CELLS: dict[str, str] = {
+    "blocking": "customer nb-1 card bound True\n",
+    "await": "async: Ada [True]\n",
+    "mixed": "blocking again: hello Ada\n",
+}
 
 
 def _env() -> dict[str, str]:
@@ -250,11 +257,12 @@ def _free_port() -> int:
 
 def test_emulator_for_any_language(tmp_path: Path) -> None:
     """A client with only openssl and curl signs a call the standalone emulator accepts, and
-    reset empties the counters."""
+    reset empties the counters; the script runs copied alone into an empty directory, as its
+    comment says."""
     _needs("openssl", "curl", "xxd")
-    output = _run(
-        ["bash", str(EXAMPLES / "emulator_any_language.sh")], cwd=tmp_path, PORT=str(_free_port())
-    )
+    script = tmp_path / "emulator_any_language.sh"
+    script.write_bytes((EXAMPLES / "emulator_any_language.sh").read_bytes())
+    output = _run(["bash", script.name], cwd=tmp_path, PORT=str(_free_port()))
     _assert_in_order(output, SHELL["emulator_any_language.sh"])
 
 

@@ -10,42 +10,81 @@ One module per command group (:mod:`.customers`, :mod:`.tokens`, :mod:`.payments
 orders, :mod:`.emulator` with demo and echo), each with a
 ``register(subparsers, common)`` that adds its parsers and sets a ``handler`` default;
 :mod:`._common` holds credentials, output and progress, :mod:`._files` bulk input/results files.
+
+Start-up: this module imports nothing of the SDK. ``wonder --help`` lists the commands from
+:data:`COMMANDS`; only the module of the command being run (and what it needs) is imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+from typing import Final
 
-from .._errors import WonderError
-from . import customers, emulator, payments, tokens
-from ._common import Handler, connection_parser
+from .._version import __version__
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
+
+#: Each command: the module that registers it, and its one-line help.
+COMMANDS: Final = {
+    "demo": ("emulator", "walk the customer/token/3DS/order flow against an embedded emulator"),
+    "emulator": ("emulator", "run the stateful Wonder Gateway emulator"),
+    "echo": ("emulator", "signature self-test against /echo"),
+    "customers": ("customers", "customer profiles"),
+    "tokens": ("tokens", "payment tokens of a customer"),
+    "payments": ("payments", "charge saved payment tokens"),
+    "orders": ("payments", "orders and their transactions"),
+}
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = connection_parser()
+def _parser(command: str | None) -> argparse.ArgumentParser:
+    """The parser, with the full options of ``command``'s module and a stub for the rest."""
     parser = argparse.ArgumentParser(
         prog="wonder", description="Wonder Gateway Customer API from the command line."
     )
+    parser.add_argument("--version", action="version", version=f"wonder {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    emulator.register(sub, common)
-    customers.register(sub, common)
-    tokens.register(sub, common)
-    payments.register(sub, common)
+    chosen = COMMANDS[command][0] if command in COMMANDS else None
+    for name, (module, text) in COMMANDS.items():
+        if name in sub.choices:
+            continue
+        if module == chosen:
+            from ._common import connection_parser
+
+            importlib.import_module(f"{__name__}.{module}").register(sub, connection_parser())
+        else:
+            sub.add_parser(name, help=text)
     return parser
+
+
+def _leaf(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the command the arguments chose, e.g. ``orders list``'s."""
+    while True:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        name = getattr(args, actions[0].dest, None) if actions else None
+        if name is None:
+            return parser
+        parser = actions[0].choices[name]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``wonder`` command; return its exit status."""
-    args = _parser().parse_args(argv)
-    handler: Handler = args.handler
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = _parser(command)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # in the usage of the subcommand they were given to, not the top level's
+        _leaf(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        return handler(args)
-    except WonderError as exc:
-        print(f"wonder: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        return int(args.handler(args))
     except KeyboardInterrupt:
         print("wonder: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        from .._errors import WonderError
+
+        if not isinstance(exc, WonderError):
+            raise
+        print(f"wonder: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -10,12 +10,13 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import attrs
 
 from .._client import WonderClient
-from .._errors import ValidationError, WonderError
+from .._errors import ConfigurationError, ValidationError, WonderError
+from ._human import human_lines, plural
 
 __all__ = [
     "Handler",
@@ -25,6 +26,7 @@ __all__ = [
     "emit",
     "error_record",
     "jsonable",
+    "plural",
     "run_async",
 ]
 
@@ -69,50 +71,71 @@ def connection_parser() -> argparse.ArgumentParser:
     return common
 
 
+#: The client's settings as the command line names them, for its configuration errors.
+_OPTION_OF: Final = {
+    "app_id": "--app-id",
+    "private_key": "--private-key-file",
+    "environment": "--environment",
+    "base_url": "--base-url",
+}
+
+
 def client(args: argparse.Namespace, **kw: Any) -> WonderClient:
-    """A client from the connection options, falling back to the environment variables."""
+    """A client from the connection options, falling back to the environment variables.
+
+    :raises ConfigurationError: in command-line words (``--app-id``, not ``app_id=``).
+    """
     key: str | None = None
     if args.private_key_file:
         key = os.fspath(args.private_key_file)
-    return WonderClient(
-        app_id=args.app_id,
-        private_key=key,
-        environment=args.environment,
-        base_url=args.base_url,
-        **kw,
-    )
+    try:
+        return WonderClient(
+            app_id=args.app_id,
+            private_key=key,
+            environment=args.environment,
+            base_url=args.base_url,
+            **kw,
+        )
+    except ConfigurationError as exc:
+        raise ConfigurationError(_cli_words(str(exc))) from None
+
+
+def _cli_words(message: str) -> str:
+    """``app_id: pass app_id= or set WONDER_APP_ID`` -> ``--app-id: pass --app-id or set ...``."""
+    for setting, option in _OPTION_OF.items():
+        message = message.replace(f"pass {setting}=", f"pass {option}")
+        if message.startswith(f"{setting}:"):
+            message = option + message[len(setting) :]
+    return message
 
 
 # --- output -------------------------------------------------------------------------------
 
 
 def jsonable(value: Any) -> Any:
-    """Models as plain dicts (``None`` fields dropped, ``extra`` merged in); lists item-wise."""
+    """Models as plain dicts, nested ones too (``None`` fields dropped, ``extra`` merged in);
+    lists and tuples item-wise."""
     if attrs.has(type(value)):
-        data = attrs.asdict(value, recurse=True)
+        data = {f.name: getattr(value, f.name) for f in attrs.fields(type(value))}
         extra = data.pop("extra", None) or {}
-        return {**{k: v for k, v in data.items() if v is not None}, **extra}
-    if isinstance(value, list):
+        return {**{k: jsonable(v) for k, v in data.items() if v is not None}, **extra}
+    if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
     return value
 
 
 def emit(args: argparse.Namespace, value: Any) -> None:
-    """Print a result, one line per item (a list is its items): a JSON object with ``--json``,
-    else ``key=value`` pairs."""
-    data = jsonable(value)
-    rows = data if isinstance(data, list) else [data]
-    for row in rows:
+    """Print a result, a list item by item: one JSON object per item with ``--json``, else
+    readable lines (see :mod:`._human`)."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
         if args.json:
-            print(json.dumps(row, ensure_ascii=False))
-        elif isinstance(row, dict):
-            print("  ".join(f"{k}={_short(v)}" for k, v in row.items()))
+            print(json.dumps(jsonable(item), ensure_ascii=False))
         else:
-            print(row)
-
-
-def _short(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+            for line in human_lines(item):
+                print(line)
 
 
 def error_record(exc: BaseException) -> dict[str, Any]:
@@ -169,7 +192,7 @@ class Progress:
                 f"failed {self.failed}"
             )
         else:
-            text = f"{self.done} rows  {rate:7.0f} rows/s  failed {self.failed}"
+            text = f"{plural(self.done, 'row')}  {rate:7.0f} rows/s  failed {self.failed}"
         if self.tty:
             self.stream.write("\r" + text + ("\n" if final else ""))
         else:

@@ -123,7 +123,9 @@ def add_bulk_arguments(parser: argparse.ArgumentParser, *, concurrency: int, wha
     """The options every bulk file command shares (``--file``, ``--out``, ``--shard``, ...)."""
     parser.add_argument("--file", required=True, help="rows.csv (header row) or rows.jsonl")
     parser.add_argument("--concurrency", type=int, default=concurrency, help=f"{what} in flight")
-    parser.add_argument("--out", default=None, help="results file (default: FILE.results.jsonl)")
+    parser.add_argument(
+        "--out", default=None, help="results file (default: rows.results.jsonl for rows.csv)"
+    )
     parser.add_argument(
         "--shard",
         default=None,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from .._client import WonderClient
+from .._errors import NotFoundError
+from . import COMMANDS
 from ._common import client, emit, run_async
 from ._files import Outcome, add_bulk_arguments, run_file
 
@@ -16,7 +19,7 @@ __all__ = ["register"]
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the ``customers`` command group to the top-level subparsers."""
-    customers = sub.add_parser("customers", help="customer profiles")
+    customers = sub.add_parser("customers", help=COMMANDS["customers"][1])
     csub = customers.add_subparsers(dest="action", required=True, metavar="ACTION")
     upsert = csub.add_parser(
         "upsert",
@@ -32,9 +35,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add_bulk_arguments(upsert, concurrency=32, what="upserts")
     upsert.set_defaults(handler=run_async(_bulk_upsert))
-    get = csub.add_parser("get", parents=[common], help="one customer by uuid or reference")
-    get.add_argument("uuid", nargs="?", default=None)
-    get.add_argument("--reference", default=None, help="look up by your reference_number")
+    get = csub.add_parser(
+        "get", parents=[common], help="one customer by uuid or by your reference number"
+    )
+    get.add_argument("uuid", nargs="?", default=None, help="Wonder's customer uuid")
+    get.add_argument("--reference-number", default=None, help="look up by your reference")
     get.set_defaults(handler=run_async(_get))
     lst = csub.add_parser("list", parents=[common], help="list customers")
     lst.add_argument("--page-size", type=int, default=100)
@@ -43,17 +48,33 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 async def _get(args: argparse.Namespace) -> int:
-    if (args.uuid is None) == (args.reference is None):
-        print("wonder: give a UUID or --reference, not both", file=sys.stderr)
+    if (args.uuid is None) == (args.reference_number is None):
+        print("wonder: give a customer uuid or --reference-number, not both", file=sys.stderr)
         return 2
     async with client(args) as wonder:
-        customer = (
-            await wonder.customers.get(args.uuid)
-            if args.uuid
-            else await wonder.customers.get_by_reference(args.reference)
-        )
+        if args.uuid is None:
+            customer = await wonder.customers.get_by_reference(args.reference_number)
+        else:
+            try:
+                customer = await wonder.customers.get(args.uuid)
+            except NotFoundError:
+                if not _looks_like_uuid(args.uuid):
+                    print(
+                        f"wonder: {args.uuid!r} is not a customer uuid; to look a customer up "
+                        f"by your reference: wonder customers get --reference-number {args.uuid}",
+                        file=sys.stderr,
+                    )
+                raise
         emit(args, customer)
     return 0
+
+
+def _looks_like_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def _list(args: argparse.Namespace) -> int:

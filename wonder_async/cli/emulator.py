@@ -7,6 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
+from . import COMMANDS
 from ._common import client, emit, run_async
 
 __all__ = ["register"]
@@ -16,13 +17,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``demo``, ``emulator`` and ``echo`` to the top-level subparsers."""
     demo = sub.add_parser(
         "demo",
-        help="walk the whole customer/token/3DS/order flow against an embedded emulator",
+        help=COMMANDS["demo"][1],
         description="Start the emulator in-process and walk the whole flow; no credentials.",
     )
     demo.set_defaults(handler=_demo)
     emulator = sub.add_parser(
         "emulator",
-        help="run the stateful Wonder Gateway emulator",
+        help=COMMANDS["emulator"][1],
         description="Serve the Wonder Gateway emulator for tests and clients in any language.",
     )
     from ..testing._standalone import add_emulator_arguments
@@ -30,7 +31,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add_emulator_arguments(emulator)
     emulator.set_defaults(handler=_emulator)
 
-    echo = sub.add_parser("echo", parents=[common], help="signature self-test against /echo")
+    echo = sub.add_parser("echo", parents=[common], help=COMMANDS["echo"][1])
     echo.add_argument("message", nargs="?", default="Hello,Wonder!")
     echo.set_defaults(handler=run_async(_echo))
 

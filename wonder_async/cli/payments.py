@@ -9,6 +9,7 @@ from typing import Any
 
 from .._bulk import CHARGE_NAMESPACE
 from .._client import WonderClient
+from . import COMMANDS
 from ._common import client, emit, run_async
 from ._files import Outcome, add_bulk_arguments, run_file
 
@@ -17,7 +18,7 @@ __all__ = ["register"]
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the ``payments`` and ``orders`` command groups to the top-level subparsers."""
-    payments = sub.add_parser("payments", help="charge saved payment tokens")
+    payments = sub.add_parser("payments", help=COMMANDS["payments"][1])
     psub = payments.add_subparsers(dest="action", required=True, metavar="ACTION")
     charge = psub.add_parser(
         "charge",
@@ -61,13 +62,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     create.set_defaults(handler=run_async(_create))
 
-    orders = sub.add_parser("orders", help="orders and their transactions")
+    orders = sub.add_parser("orders", help=COMMANDS["orders"][1])
     osub = orders.add_subparsers(dest="action", required=True, metavar="ACTION")
     get = osub.add_parser("get", parents=[common], help="an order with its transactions")
     _order_key_arguments(get, transaction=True)
     get.set_defaults(handler=run_async(_get))
     lst = osub.add_parser("list", parents=[common], help="list orders, one per line")
-    lst.add_argument("--customer", default=None, help="only this customer uuid's orders")
+    lst.add_argument("--customer-uuid", default=None, help="only this customer's orders")
     lst.add_argument(
         "--filter",
         action="append",
@@ -93,7 +94,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def _order_key_arguments(parser: argparse.ArgumentParser, *, transaction: bool) -> None:
     parser.add_argument("--number", default=None, help="Wonder's order number")
-    parser.add_argument("--reference", default=None, help="your order reference_number")
+    parser.add_argument("--reference-number", default=None, help="your order reference")
     if transaction:
         parser.add_argument(
             "--transaction-uuid", default=None, help="a transaction's uuid (a payment_uuid)"
@@ -159,7 +160,7 @@ async def _get(args: argparse.Namespace) -> int:
     async with client(args) as wonder:
         order = await wonder.orders.get(
             number=args.number,
-            reference_number=args.reference,
+            reference_number=args.reference_number,
             transaction_uuid=args.transaction_uuid,
         )
         emit(args, order)
@@ -186,7 +187,7 @@ async def _list(args: argparse.Namespace) -> int:
     async with client(args) as wonder:
         count = 0
         listed = wonder.orders.list(
-            customer_uuid=args.customer, filters=filters or None, page_size=args.page_size
+            customer_uuid=args.customer_uuid, filters=filters or None, page_size=args.page_size
         )
         async for order in listed:
             emit(args, order)
@@ -200,7 +201,7 @@ async def _void(args: argparse.Namespace) -> int:
     async with client(args) as wonder:
         order = await wonder.orders.void(
             number=args.number,
-            reference_number=args.reference,
+            reference_number=args.reference_number,
             transaction_uuid=args.transaction_uuid,
         )
         emit(args, order)
@@ -211,7 +212,7 @@ async def _refund(args: argparse.Namespace) -> int:
     async with client(args) as wonder:
         refund = await wonder.orders.refund(
             number=args.number,
-            reference_number=args.reference,
+            reference_number=args.reference_number,
             transaction_uuid=args.transaction_uuid,
             amount=args.amount,
         )

@@ -13,18 +13,19 @@ from typing import Any, Final, TextIO
 from .._bulk import CustomerTokens
 from .._errors import NotFoundError
 from .._models import PaymentToken
-from ._common import Progress, client, emit, run_async
+from . import COMMANDS
+from ._common import Progress, client, emit, plural, run_async
 
 __all__ = ["register"]
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add the ``tokens`` command group to the top-level subparsers."""
-    tokens = sub.add_parser("tokens", help="payment tokens of a customer")
+    tokens = sub.add_parser("tokens", help=COMMANDS["tokens"][1])
     tsub = tokens.add_subparsers(dest="action", required=True, metavar="ACTION")
     tlist = tsub.add_parser("list", parents=[common], help="list a customer's tokens")
     tlist.add_argument("customer", help="customer uuid")
-    tlist.add_argument("--type", default=None, help="token_type filter, e.g. CreditCard")
+    tlist.add_argument("--token-type", default=None, help="only this token_type, e.g. CreditCard")
     tlist.set_defaults(handler=run_async(_list))
     tcheck = tsub.add_parser("check", parents=[common], help="current state of a token")
     tcheck.add_argument("customer", help="customer uuid")
@@ -62,7 +63,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 async def _list(args: argparse.Namespace) -> int:
     async with client(args) as wonder:
-        emit(args, await wonder.payment_tokens.list(args.customer, token_type=args.type))
+        emit(args, await wonder.payment_tokens.list(args.customer, token_type=args.token_type))
     return 0
 
 
@@ -233,7 +234,9 @@ async def _export(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"exported {tokens} tokens of {customers} customers to {out_path}")
+        print(
+            f"exported {plural(tokens, 'token')} of {plural(customers, 'customer')} to {out_path}"
+        )
         if failed is not None:
             print(
                 f"wonder: stopped at customer {failed.customer.uuid}: {summary['error']}; "
