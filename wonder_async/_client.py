@@ -42,12 +42,11 @@ from ._errors import (
     WonderError,
 )
 from ._request import Request
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, may_have_happened, parse_retry_after
 from ._sign_pool import SignPool
 from ._signing import PrivateKeyInput, Signer
 from ._transport import Transport
 from ._wire import Paths, decode_envelope
-from .resources._recovery import may_have_happened
 from .resources.customers import Customers
 from .resources.orders import Orders
 from .resources.payment_tokens import PaymentTokens

@@ -12,9 +12,9 @@ from .._models import MAX_TOKEN_LENGTH, Order, Refund, check_text
 from .._request import Recover, Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
+from ._listing import MAX_PAGE_SIZE, filter_query
 from ._order_fields import amount_text, order_fields, order_key
 from ._recovery import RECOVERED, recover_from_order
-from .customers import MAX_PAGE_SIZE, filter_query
 
 __all__ = ["Orders"]
 
