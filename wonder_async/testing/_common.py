@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .._signing import Signer
 from ._faults import FaultPlan
+from ._readings import Readings
 from ._state import State
 
 __all__ = [
@@ -129,6 +130,9 @@ class EmulatorBase:
     webhook_retry_delays: tuple[float, ...]
     webhook_log: list[dict[str, Any]]
     dedupe_charges: bool
+    readings: Readings
+    pending_seconds: float
+    unknown_keys: dict[str, Counter[str]]
     _webhook_signer: Signer
     _webhook_session: aiohttp.ClientSession | None
     _background: set[asyncio.Task[None]]

@@ -28,7 +28,7 @@ import struct
 import threading
 import uuid as uuidlib
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -52,6 +52,7 @@ from ._dashboard import Dashboard
 from ._faults import ROUTES, FaultPlan, parse_faults
 from ._orders import PAY_PATH
 from ._payments import PaymentsMixin
+from ._readings import Readings
 from ._rules import parse_body, path_param
 from ._state import State
 
@@ -95,6 +96,11 @@ class Emulator(AuthMixin, PaymentsMixin):
     :param dedupe_charges: answer a charge whose ``payment.uuid`` was seen before with that
         first charge (the default); ``False`` charges it again, as a gateway that ignores the
         uuid would, so a test can see a client that sends a charge twice.
+    :param readings: the value of each reading where the real gateway's behaviour is unknown
+        (:data:`~wonder_async.testing.READINGS`), e.g. ``{"charges": "pending"}``; the others
+        keep their defaults. ``emu.readings`` is the resulting :class:`Readings`.
+    :param pending_seconds: how long a pending charge (``charges=pending``) or void
+        (``voids=pending``) stays pending before it settles.
     """
 
     def __init__(
@@ -111,7 +117,14 @@ class Emulator(AuthMixin, PaymentsMixin):
         dashboard: bool = True,
         reject_replays: bool = False,
         dedupe_charges: bool = True,
+        readings: Mapping[str, str] | Readings | None = None,
+        pending_seconds: float = 1.0,
     ) -> None:
+        if not pending_seconds >= 0:  # also refuses NaN
+            raise ValueError(f"pending_seconds: must be 0 or more (got {pending_seconds!r})")
+        #: The chosen value of every reading; handlers ask ``self.readings.is_(name, value)``.
+        self.readings = readings if isinstance(readings, Readings) else Readings(readings)
+        self.pending_seconds = float(pending_seconds)
         if public_key is not None and private_key is not None:
             raise ValueError("give public_key or private_key, not both")
         self.host = host
@@ -125,6 +138,8 @@ class Emulator(AuthMixin, PaymentsMixin):
         self._start_rules = {route: list(rules) for route, rules in self.faults.rules.items()}
         self._start_scripts = {route: list(kinds) for route, kinds in self.faults.scripts.items()}
         self.requests: Counter[str] = Counter()
+        #: Keys the emulator tolerated but does not know, per route: ``{route: {field: n}}``.
+        self.unknown_keys: dict[str, Counter[str]] = {}
         self._keys: dict[str, rsa.RSAPublicKey] = {}
         #: The app's private key PEM, or ``None`` when only its public key was given.
         self.private_key_pem: str | None
@@ -185,6 +200,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         if self.replays is not None:
             self.replays.clear()
         self.requests.clear()
+        self.unknown_keys.clear()
         self.webhook_log.clear()
 
     @property
@@ -199,9 +215,16 @@ class Emulator(AuthMixin, PaymentsMixin):
         return f"{self.base_url}/"
 
     @property
-    def stats(self) -> dict[str, dict[str, int]]:
-        """Requests seen per route and faults injected per kind."""
-        return {"requests": dict(self.requests), "faults": dict(self.faults.injected)}
+    def stats(self) -> dict[str, Any]:
+        """Requests seen per route, faults injected per kind, the active readings and the
+        unknown keys tolerated per route (``{"orders.create": {"order.customer": 1}}``), so a
+        test can assert that its client sends only documented fields."""
+        return {
+            "requests": dict(self.requests),
+            "faults": dict(self.faults.injected),
+            "readings": dict(self.readings),
+            "unknown_keys": {route: dict(keys) for route, keys in self.unknown_keys.items()},
+        }
 
     def make_app(self) -> web.Application:
         """Build the aiohttp application, for embedding in another server or a test client.
