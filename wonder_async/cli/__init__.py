@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from .._errors import WonderError
-from . import customers, emulator, payments, tokens
+from . import conformance, customers, emulator, payments, tokens
 from ._common import Handler, connection_parser
 
 __all__ = ["main"]
@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     customers.register(sub, common)
     tokens.register(sub, common)
     payments.register(sub, common)
+    conformance.register(sub, common)
     return parser
 
 
