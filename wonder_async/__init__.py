@@ -37,6 +37,7 @@ from ._models import Customer as Customer
 from ._models import Order as Order
 from ._models import Payment as Payment
 from ._models import PaymentData as PaymentData
+from ._models import PaymentStatus as PaymentStatus
 from ._models import PaymentToken as PaymentToken
 from ._models import Refund as Refund
 from ._models import ThreeDS as ThreeDS
@@ -70,6 +71,7 @@ __all__ = [
     "OutcomeUnknownError",
     "Payment",
     "PaymentData",
+    "PaymentStatus",
     "PaymentToken",
     "RateLimitError",
     "Refund",

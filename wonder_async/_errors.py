@@ -8,11 +8,11 @@
     ├── APIConnectionError          no usable HTTP response (reset, refused, bad body)
     │   ├── APITimeoutError         the call's deadline or a socket timeout expired
     │   └── OutcomeUnknownError     a charge/refund/void may or may not have happened
-    ├── APIStatusError              the gateway answered with an error
-    │   ├── BadRequestError         400
+    ├── APIStatusError              the gateway refused (HTTP 4xx/5xx, or 200 with a non-200 code)
+    │   ├── BadRequestError         400, or a business refusal (``code`` / ``error_code``)
     │   │   └── CardDeclinedError   the charge reached the card's issuer and was declined
     │   ├── AuthenticationError     401 / 403 (signature, app id, clock skew)
-    │   ├── NotFoundError           404
+    │   ├── NotFoundError           404, or a refusal saying "not found" / "does not exist"
     │   ├── RateLimitError          429
     │   └── ServerError             5xx
     └── WebhookVerificationError    an inbound webhook failed a check
@@ -156,11 +156,15 @@ class BadRequestError(APIStatusError):
 
 
 class CardDeclinedError(BadRequestError):
-    """The charge was refused by the card's issuer or the gateway's risk checks.
+    """The charge was refused by the card's issuer or the gateway's risk checks, for good.
 
-    Never retried: the same charge would be declined again. ``code`` and ``message`` are
-    Wonder's; ``payment`` holds the failed transaction and its order when the gateway sent
-    them (``payment.transaction.failure_code``), and ``payment_uuid`` the charge's id.
+    Only for a final failure: ``success`` false with ``is_pending`` false (or a refusal of the
+    call holding the failed transaction). A charge still pending is not a decline: it comes
+    back as a payment with ``status`` ``"pending"``. Never retried: the same charge would be
+    declined again. ``code`` and ``message`` are Wonder's reason (the transaction's
+    ``payment_data.resp_code`` / ``resp_msg``, else ``failure_code`` / ``failure_message``);
+    ``payment`` holds the failed transaction and its order when the gateway sent them, and
+    ``payment_uuid`` the charge's id.
     """
 
     def __init__(
@@ -188,7 +192,8 @@ class AuthenticationError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404: no such customer, token or order."""
+    """No such customer, token or order: HTTP 404, or a refusal (in any HTTP status) whose
+    ``code`` / ``error_code`` is 404 or whose message says "not found" / "does not exist"."""
 
 
 class RateLimitError(APIStatusError):

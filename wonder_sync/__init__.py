@@ -28,6 +28,7 @@ from wonder_async import Order as Order
 from wonder_async import OutcomeUnknownError as OutcomeUnknownError
 from wonder_async import Payment as Payment
 from wonder_async import PaymentData as PaymentData
+from wonder_async import PaymentStatus as PaymentStatus
 from wonder_async import PaymentToken as PaymentToken
 from wonder_async import RateLimitError as RateLimitError
 from wonder_async import Refund as Refund
@@ -68,6 +69,7 @@ __all__ = [
     "OutcomeUnknownError",
     "Payment",
     "PaymentData",
+    "PaymentStatus",
     "PaymentToken",
     "RateLimitError",
     "Refund",

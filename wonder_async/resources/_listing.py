@@ -35,6 +35,8 @@ def filter_query(filters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
     ``filter[name][_contains]=Chan``, percent-encoded as sent and signed. Booleans are sent as
     ``1``/``0`` and lists (for ``_in``/``_not_in``) comma-separated, as the DSL documents.
 
+    :param filters: ``{field: {operator: value}}``, or ``None`` for no filter.
+    :returns: the ``filter[...]`` query parameters, each ``name=value``.
     :raises ValidationError: for an operator the DSL does not have.
     """
     query = []

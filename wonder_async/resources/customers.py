@@ -12,9 +12,10 @@ from .._models import Customer, CustomerFields, UpsertResult
 from .._request import Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
-from ._listing import FILTER_OPS, MAX_PAGE_SIZE, filter_query
+from ._listing import FILTER_OPS as FILTER_OPS  # re-exported: the emulator's query checks
+from ._listing import MAX_PAGE_SIZE, filter_query
 
-__all__ = ["FILTER_OPS", "MAX_PAGE_SIZE", "Customers", "filter_query"]
+__all__ = ["Customers"]
 
 _LINKED_SOURCE_TYPES: Final = frozenset({"User", "Store"})
 
