@@ -259,7 +259,7 @@ async def test_database_restart_keeps_order_and_app(tmp_path: Path) -> None:
         ) as resp:
             assert resp.status == 303  # the 3DS challenge survived the restart too
         check = {"order": {"reference_number": "o-1"}}
-        assert (await raw.ok("POST", f"{API}/orders/check", check))["order"]["charge_fee"] == "1.00"
+        assert (await raw.ok("POST", f"{API}/orders/check", check))["order"]["charge_fee"] == 1.0
 
 
 def test_fault_plan_is_an_attrs_class() -> None:

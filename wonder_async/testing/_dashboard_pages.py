@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -217,13 +218,18 @@ class DashboardPages:
                 else ""
             )
             refunded = ""
-            if o.get("refunded_total") not in (None, "0.00"):
-                refunded = f"<br>refunded {esc(o.get('refunded_total'))}"
+            refunds = [
+                abs(Decimal(str(t.get("amount"))))
+                for t in o.get("transactions") or ()
+                if t.get("type") == "Refund" and t.get("success")
+            ]
+            if refunds:
+                refunded = f"<br>refunded {sum(refunds, Decimal(0)):.2f}"
             rows.append(
                 f'<tr><th scope="row"><code>{esc(number)}</code></th>'
                 f"<td>{esc(o.get('reference_number'))}</td>"
                 f"<td>{self._customer_link(customer) if customer else '—'}</td>"
-                f'<td class="num">{esc(o.get("charge_fee"))} {esc(o.get("currency"))}</td>'
+                f'<td class="num">{esc(o.get("initial_total"))} {esc(o.get("currency"))}</td>'
                 f'<td class="num">{esc(o.get("paid_total"))}'
                 f"{refunded}</td>"
                 f"<td>{badge(o.get('state'))} / {badge(o.get('correspondence_state'))}</td>"
@@ -255,14 +261,18 @@ class DashboardPages:
                     f"{esc(data.get('first_6_digits'))}…{esc(data.get('last_4_digits'))} "
                     f"{esc(data.get('credit_card_type'))}"
                 )
-            if t.get("voided"):
+            if t.get("voided_at"):
                 result = badge("voided")
+            elif t.get("void_is_pending"):
+                result = badge("void_pending")
+            elif t.get("is_pending"):
+                result = badge("pending")
             elif t.get("success", True):
                 result = badge("success")
             else:
                 result = badge("failed") + (
-                    f' <span class="muted">{esc(t.get("failure_code"))}: '
-                    f"{esc(t.get('failure_message'))}</span>"
+                    f' <span class="muted">{esc(data.get("resp_code"))}: '
+                    f"{esc(data.get('resp_msg'))}</span>"
                 )
             rows.append(
                 f'<tr><th scope="row">{esc(t.get("type"))}</th>'

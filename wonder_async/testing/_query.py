@@ -88,7 +88,8 @@ ORDER_FIELDS: Final[Mapping[str, str]] = {
     "initial_total": NUMBER,
     "paid_total": NUMBER,
     "unpaid_total": NUMBER,
-    "refunded_total": NUMBER,
+    "subtotal": NUMBER,
+    "initial_tips": NUMBER,
     "created_at": DATETIME,
     "updated_at": DATETIME,
     "is_only_pre_auth": BOOLEAN,
@@ -97,7 +98,10 @@ ORDER_FIELDS: Final[Mapping[str, str]] = {
     "transactions.amount": NUMBER,
     "transactions.currency": TEXT,
     "transactions.success": BOOLEAN,
-    "transactions.voided": BOOLEAN,
+    "transactions.is_pending": BOOLEAN,
+    "transactions.refunded_amount": NUMBER,
+    "transactions.original_transaction_uuid": TEXT,
+    "transactions.voided_at": DATETIME,
     "transactions.created_at": DATETIME,
 }
 
