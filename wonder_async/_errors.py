@@ -209,8 +209,19 @@ class ServerError(APIStatusError):
 
 
 class WebhookVerificationError(WonderError):
-    """An inbound webhook failed verification; ``check`` names the check that failed."""
+    """An inbound webhook failed verification; ``check`` names the check that failed.
+
+    ``answer_status`` is the HTTP status to answer Wonder with: 400 for a forged or malformed
+    webhook (it should not be retried), 503 for ``freshness`` (the signature verified, only
+    its time is outside the window: a retry, or a clock put right, may pass; a 4xx would stop
+    Wonder's retries and lose the event).
+    """
 
     def __init__(self, check: str, detail: str) -> None:
         super().__init__(f"webhook {check} check failed: {detail}")
         self.check = check
+
+    @property
+    def answer_status(self) -> int:
+        """The HTTP status to answer the webhook with: 503 for ``freshness``, else 400."""
+        return 503 if self.check == "freshness" else 400

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from wonder_async import CardDeclinedError, Order, PaymentStatus
+from wonder_async import CardDeclinedError, Order, PaymentStatus, ValidationError
 from wonder_async._converter import structure
+from wonder_async._models import CustomerFields
 from wonder_async.resources.orders import _void_done, amount_matches, refund_from, refund_uuids
 from wonder_async.resources.payments import payment_from
 
@@ -98,7 +99,7 @@ def test_refunded_total_is_computed_never_read() -> None:
         Order,
     )
     assert order.refunded_total == "12.00"  # the sale's refunded_amount, not the invented key
-    assert order.transactions[0].refunded_amount == "12"
+    assert order.transactions[0].refunded_amount == "12.00"
 
 
 @pytest.mark.parametrize(
@@ -127,3 +128,36 @@ def test_allow_void_false_after_a_refund_is_not_a_void() -> None:
     before = _order({"uuid": SALE, "allow_void": True})
     after = _order({"uuid": SALE, "allow_void": False}, {"uuid": "r1", "type": "Refund"})
     assert not _void_done(after, SALE, before)
+
+
+def test_amounts_sent_as_json_numbers_read_as_two_place_text() -> None:
+    """iOS decodes amounts as Double: the SDK reads numbers as the text its models document."""
+    order = structure(
+        _order(
+            {"uuid": SALE, "type": "Sales", "amount": 21.5, "refunded_amount": 0}, paid_total=21.5
+        )["order"],
+        Order,
+    )
+    assert (order.initial_total, order.paid_total) == ("30.00", "21.50")
+    assert (order.transactions[0].amount, order.transactions[0].refunded_amount) == (
+        "21.50",
+        "0.00",
+    )
+    assert order.number == "W1"
+
+
+@pytest.mark.parametrize(
+    "method", ["credit_card", "apple_pay", "alipay_hk", "wechat_pay", "Credit Card"]
+)
+def test_default_payment_methods_wonders_app_writes_are_accepted(method: str) -> None:
+    """A customer whose default was set by Wonder's app reads back e.g. credit_card; sending it
+    again is not refused before it leaves (an unknown value still is)."""
+    fields = CustomerFields(
+        reference_number="u-1", name="A", phone="1", default_payment_method=method
+    )
+    fields.validate(prefix="customer.", for_upsert=True)
+    assert fields.to_wire()["default_payment_method"] == method
+    with pytest.raises(ValidationError):
+        CustomerFields(default_payment_method="carrier_pigeon").validate(
+            prefix="customer.", for_upsert=False
+        )
