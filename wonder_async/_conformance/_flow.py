@@ -148,7 +148,11 @@ class Flow:
             await self._cleanup()
 
     async def _steps(self) -> None:
-        await self._call("echo", "POST", Paths.ECHO, {"message": f"Hello,Wonder! {self.s.marker}"})
+        echo = await self._call("echo", "POST", Paths.ECHO, {"message": f"Hello,{self.s.marker}"})
+        if not echo.answered or echo.status in (401, 403):
+            self.stopped = f"the signature self-test (echo) failed: {echo.summary()}"
+            self.say(f"{self.stopped}; check the AppID, the private key and the base URL")
+            return
         await self._customers()
         if self.customer_uuid is None:
             self.say("no customer: the card, order and charge steps are skipped")
@@ -466,6 +470,11 @@ class Flow:
                 f"customer {self.customer_uuid} ({self.s.ref('customer')}): the API has no "
                 "customer delete"
             )
+
+    @property
+    def created_orders(self) -> bool:
+        """Whether the run created an order (only then can a webhook of it come)."""
+        return bool(self._orders)
 
     def _note(self, call: Call, what: str) -> bool:
         if call.ok:

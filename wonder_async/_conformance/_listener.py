@@ -139,3 +139,15 @@ def _order_id(body: Any) -> str | None:
                 if isinstance(candidate.get(key), str):
                     return str(candidate[key])
     return None
+
+
+def order_reference(body: Any) -> str | None:
+    """The ``reference_number`` of the order a webhook body carries, in any of its shapes."""
+    if not isinstance(body, dict):
+        return None
+    data = body.get("data")
+    nested = data.get("order") if isinstance(data, dict) else None
+    for candidate in (nested, body.get("order"), body):
+        if isinstance(candidate, dict) and isinstance(candidate.get("reference_number"), str):
+            return str(candidate["reference_number"])
+    return None

@@ -33,7 +33,7 @@ from . import _shapes
 from ._calls import Budget, Call, Caller, CallLog, redact_text
 from ._flow import Cleanup, Flow, FlowSettings, VerifyHook
 from ._infer import Finding, infer
-from ._listener import Listener
+from ._listener import Listener, order_reference
 
 __all__ = ["Options", "Result", "new_run_id", "refuse_production", "run"]
 
@@ -136,11 +136,17 @@ def _by_step(calls: list[Call]) -> dict[str, tuple[str, list[Any]]]:
 
 
 def _webhook_shapes(listener: Listener | None) -> dict[str, list[Any]]:
+    """The first delivery of each webhook (action and order) of the run, by a name that is
+    the same in both runs (``webhook order.paid (sale)``): later deliveries depend on how
+    long each run listened."""
     out: dict[str, list[Any]] = {}
     if listener is not None:
         for d in listener.deliveries:
-            if listener.marker.encode() in d.raw:
-                out.setdefault(f"webhook {d.action or '?'}", []).append(d.body)
+            ref = order_reference(d.body) or ""
+            if not ref.startswith(listener.marker):
+                continue
+            name = f"webhook {d.action or '?'} ({ref[len(listener.marker) + 1 :]})"
+            out.setdefault(name, [d.body])
     return out
 
 
@@ -262,7 +268,7 @@ async def run(
             caller, settings, on_verify or _verify_printer(say, settings.three_ds_wait), say
         )
         await flow.run()
-        if listener is not None:
+        if listener is not None and flow.created_orders:
             wait = max(0.0, min(options.webhook_wait, options.budget.remaining()))
             if listener.retry is None:
                 say(f"webhooks: waiting up to {wait:g} s for the retry of the webhook answered 503")
