@@ -44,6 +44,15 @@ def _here(request: web.Request) -> str:
     return str(request.rel_url.with_query(query))
 
 
+def _money(value: object) -> str:
+    """An amount of the API's view (a number or a string, per the ``amounts`` reading) as
+    ``21.50``; anything else escaped as it is."""
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except ArithmeticError:  # decimal.InvalidOperation
+        return esc(value)
+
+
 class DashboardPages:
     """The pages of one :class:`Emulator`'s dashboard; each method renders one page's body.
 
@@ -229,8 +238,8 @@ class DashboardPages:
                 f'<tr><th scope="row"><code>{esc(number)}</code></th>'
                 f"<td>{esc(o.get('reference_number'))}</td>"
                 f"<td>{self._customer_link(customer) if customer else '—'}</td>"
-                f'<td class="num">{esc(o.get("initial_total"))} {esc(o.get("currency"))}</td>'
-                f'<td class="num">{esc(o.get("paid_total"))}'
+                f'<td class="num">{_money(o.get("initial_total"))} {esc(o.get("currency"))}</td>'
+                f'<td class="num">{_money(o.get("paid_total"))}'
                 f"{refunded}</td>"
                 f"<td>{badge(o.get('state'))} / {badge(o.get('correspondence_state'))}</td>"
                 f"<td>{esc(o.get('callback_url'))}</td><td>{pay}</td></tr>"
@@ -276,7 +285,7 @@ class DashboardPages:
                 )
             rows.append(
                 f'<tr><th scope="row">{esc(t.get("type"))}</th>'
-                f'<td class="num">{esc(t.get("amount"))} {esc(t.get("currency"))}</td>'
+                f'<td class="num">{_money(t.get("amount"))} {esc(t.get("currency"))}</td>'
                 f"<td>{result}</td><td>{card}</td><td>{esc(t.get('created_at'))}</td>"
                 f"<td><code>{esc(t.get('uuid'))}</code></td></tr>"
             )
@@ -363,13 +372,29 @@ class DashboardPages:
                 )
                 + "</section>"
             )
+        key = self._webhook_key()
         if not sections:
             return (
                 "<h1>Webhooks</h1><p class=muted>No webhooks sent yet. Orders created with a "
-                "<code>callback_url</code> are notified when they are created and paid.</p>"
+                "<code>callback_url</code> are notified when they are created and paid.</p>" + key
             )
         shown = f"{len(newest)} of {len(deliveries)}"
-        return f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + "".join(sections)
+        return (
+            f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + key + "".join(sections)
+        )
+
+    def _webhook_key(self) -> str:
+        """The public key the emulator's webhooks verify with, and the body shape they have."""
+        readings = self.emu.readings
+        return (
+            '<section class="webhook-key"><h2>Webhook public key</h2>'
+            "<p>Handlers in any language verify this emulator's webhooks with this key (the "
+            "portal's <q>Webhook Public Key</q>). Body: <code>webhook_body="
+            f"{esc(readings['webhook_body'])}</code>, retries: <code>webhook_resign="
+            f"{esc(readings['webhook_resign'])}</code>.</p>"
+            f'<pre id="webhook-public-key">{esc(self.emu.webhook_public_key_pem.strip())}</pre>'
+            '<button type="button" data-copy="webhook-public-key">Copy</button></section>'
+        )
 
     async def faults(self, request: web.Request) -> str:
         return self.faults_page(self.emu.faults, request.query.get("spec", ""), None)
