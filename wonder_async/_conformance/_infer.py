@@ -163,14 +163,18 @@ def _declines(seen: Seen) -> Finding:
         evidence = f"{call.summary()} without a transaction"
         return Finding("declines", _unknown(evidence), call.request_id, evidence)
     final = seen.facts.get("declined_settled_txn") or first
-    pending = first.get("success") is not True and first.get("is_pending") is not False
     evidence = (
         f"{call.summary()}, transaction success {first.get('success')!r}, is_pending "
-        f"{first.get('is_pending')!r}"
-        + (f"; settled success {final.get('success')!r}" if pending else "")
-        + f", resp_code {(final.get('payment_data') or {}).get('resp_code')!r}"
+        f"{first.get('is_pending')!r}, resp_code "
+        f"{(final.get('payment_data') or {}).get('resp_code')!r}"
     )
-    if final.get("success") is False and final.get("is_pending") is False:
+    if first.get("success") is not True and first.get("is_pending") is not False:
+        # Pending first (charges=pending): how a decline is answered was not shown.
+        settled = "settled declined" if final.get("success") is False else "did not settle"
+        evidence += f"; the charge came back pending and {settled}, so how a decline is "
+        evidence += "answered was not seen"
+        return Finding("declines", None, call.request_id, evidence)
+    if first.get("success") is False and first.get("is_pending") is False:
         return Finding("declines", "success_false", call.request_id, evidence)
     return Finding("declines", _unknown(evidence), call.request_id, evidence)
 
