@@ -428,11 +428,11 @@ async def test_cli_against_a_wonder_emulator_subprocess_with_a_3ds_challenge(
         finally:
             if command.poll() is None:
                 command.kill()
-                command.wait()
+                command.communicate()
         assert command.returncode == 0, "".join(printed)
     finally:
         emulator.terminate()
-        emulator.wait(timeout=10)
+        emulator.communicate(timeout=10)
     doc = json.loads((out / "readings.json").read_text())
     # charges=pending: every charge comes back pending, so declines cannot be seen
     assert doc["readings"] == {**dict(Readings(chosen)), "declines": None}, doc["findings"]
