@@ -202,4 +202,6 @@ class EmulatorBase:
     _webhook_signer: Signer
     _webhook_session: aiohttp.ClientSession | None
     _background: set[asyncio.Task[None]]
+    #: Timers that settle pending charges and voids (cancelled on stop).
+    _timers: set[asyncio.Task[None]]
     _deliveries: Iterator[int]

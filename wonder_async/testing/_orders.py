@@ -282,9 +282,10 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             await asyncio.sleep(self.pending_seconds)
             self.settle_due()
 
+        # Not in _background: wait_for_webhooks() waits for deliveries, not for this timer.
         task = asyncio.get_running_loop().create_task(later())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
 
     def settle_due(self, now: float | None = None) -> None:
         """Settle every pending charge and void whose time has come, and send its webhook.

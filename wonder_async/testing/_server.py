@@ -191,6 +191,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         self._deliveries = itertools.count(1)
         self._webhook_session: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -297,10 +298,11 @@ class Emulator(AuthMixin, PaymentsMixin):
 
     async def stop(self) -> None:
         """Stop serving and close the database."""
-        for task in list(self._background):
+        tasks = self._background | self._timers
+        for task in tasks:
             task.cancel()
-        if self._background:
-            await asyncio.wait(self._background)
+        if tasks:
+            await asyncio.wait(tasks)
         if self._webhook_session is not None:
             await self._webhook_session.close()
             self._webhook_session = None
