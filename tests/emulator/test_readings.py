@@ -720,3 +720,18 @@ def test_wonder_emulator_reading_options(tmp_path: Path) -> None:
     assert pem.startswith("-----BEGIN PUBLIC KEY-----")
     assert key_file.read_text().strip() == pem.strip()
     assert "PRIVATE" not in key_file.read_text()
+
+
+@pytest.mark.anyio
+async def test_voiding_an_order_ends_its_pending_charge() -> None:
+    """A charge still pending on an order that is voided never settles into a sale."""
+    async with _emu({"charges": "pending"}, pending_seconds=HOUR) as (emu, raw):
+        token = await _token(raw)
+        await _order(raw, "o-1")
+        await raw.ok("POST", f"{API}/open_payments", _charge("o-1", token))
+        await raw.ok("POST", f"{API}/orders/void", _check("o-1"))
+        emu.settle_due(now=time.time() + HOUR + 1)
+        order = await _query(raw, "o-1")
+        [t] = order["transactions"]
+        assert (t["success"], t["is_pending"], bool(t["voided_at"])) == (False, False, True)
+        assert (order["state"], order["paid_total"]) == ("voided", 0.0)

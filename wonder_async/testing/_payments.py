@@ -189,7 +189,12 @@ class PaymentsMixin(OrdersMixin):
                     "order can be voided (void or refund its transactions instead)"
                 )
             for transaction in order["transactions"]:  # release pre-authorisations
-                if transaction["success"] and not is_voided(transaction):
+                pending = transaction.pop("_settles_at", None) is not None
+                if pending:  # a charge still pending never settles on a voided order
+                    transaction.pop("_outcome", None)
+                    transaction.pop("_decline", None)
+                    transaction["is_pending"] = False
+                if (transaction["success"] or pending) and not is_voided(transaction):
                     self._start_void(transaction)
                     self._finish_void(transaction)  # an order void is immediate
             order["state"] = order["correspondence_state"] = "voided"

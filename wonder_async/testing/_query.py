@@ -1,7 +1,7 @@
 """The Query DSL of the list endpoints (wonder-api.md §4.5), parsed strictly and applied.
 
 ``filter[field][_op]=value`` (repeatable; conditions are ANDed), ``limit`` (1 to
-:data:`~wonder_async.resources.customers.MAX_PAGE_SIZE`) and ``offset`` (0 or more), as the
+:data:`~wonder_async.resources._listing.MAX_PAGE_SIZE`) and ``offset`` (0 or more), as the
 customers and orders lists take them. Values are what the SDK's ``filter_query`` sends:
 booleans as ``1``/``0``, lists (``_in``/``_not_in``) comma-separated.
 
@@ -26,7 +26,7 @@ import attrs
 
 from .._errors import ValidationError
 from .._models import MAX_TEXT_LENGTH, check_text
-from ..resources.customers import FILTER_OPS, MAX_PAGE_SIZE
+from ..resources._listing import FILTER_OPS, MAX_PAGE_SIZE
 from ._rules import parse_datetime
 
 __all__ = [
