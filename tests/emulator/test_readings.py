@@ -735,3 +735,20 @@ async def test_voiding_an_order_ends_its_pending_charge() -> None:
         [t] = order["transactions"]
         assert (t["success"], t["is_pending"], bool(t["voided_at"])) == (False, False, True)
         assert (order["state"], order["paid_total"]) == ("voided", 0.0)
+
+
+@pytest.mark.anyio
+async def test_a_pending_pre_authorisation_settles_too() -> None:
+    """A pre-authorisation settles like a sale (without order.paid): voidable, not paid."""
+    async with _emu({"charges": "pending"}, pending_seconds=HOUR) as (emu, raw):
+        token = await _token(raw)
+        await _order(raw, "o-1")
+        body = _charge("o-1", token)
+        body["payment"]["payment_token"]["consume_mode"] = "pre_authorize"
+        await raw.ok("POST", f"{API}/open_payments", body)
+        emu.settle_due(now=time.time() + HOUR + 1)
+        order = await _query(raw, "o-1")
+        [auth] = order["transactions"]
+        assert (auth["type"], auth["success"], auth["is_pending"]) == ("Authorization", True, False)
+        assert (auth["allow_void"], auth["allow_refund"], auth["captured"]) == (True, False, False)
+        assert (order["correspondence_state"], order["paid_total"]) == ("unpaid", 0.0)

@@ -301,14 +301,17 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
                 continue
             order = self._copy(stored)
             actions: list[str] = []
+            changed = False  # an approved pre-authorisation settles without a webhook
             for t in order["transactions"]:
                 if t.get("_settles_at", now + 1) <= now:
                     actions.extend(self._settle_charge(t))
+                    changed = True
                 if t.get("_voids_at", now + 1) <= now:
                     del t["_voids_at"]
                     self._finish_void(t)
                     actions.append("transaction.voided")
-            if actions:
+                    changed = True
+            if changed:
                 self._pending_orders.discard(number)
                 self._commit(order, *actions)
 
