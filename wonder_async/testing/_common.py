@@ -1,4 +1,4 @@
-"""Pieces every part of the emulator shares: the error answer, field checks, the base class.
+"""Pieces every part of the emulator shares: the error answers and codes, the base class.
 
 :class:`EmulatorBase` declares the attributes the concern mixins (:mod:`._customers`,
 :mod:`._orders`, :mod:`._webhooks`) read; :class:`~._server.Emulator` sets them up.
@@ -7,9 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from typing import Any, Final
 
@@ -35,15 +34,12 @@ __all__ = [
     "EmulatorBase",
     "Handler",
     "Reject",
-    "amount_field",
     "bad",
     "base_url_of",
-    "enum_field",
     "error_body",
     "money",
     "not_allowed",
     "not_found",
-    "text_field",
 ]
 
 #: An API handler: gets the request and its parsed JSON object, returns ``(data, status)``.
@@ -120,61 +116,9 @@ def not_found(what: str, detail: str = "") -> Reject:
     return Reject(404, 404, message, error_code=NOT_FOUND)
 
 
-def text_field(
-    obj: dict[str, Any], key: str, prefix: str, *, required: bool, max_len: int = 255
-) -> Any:
-    """Read an optional or required string of at most ``max_len`` characters, or reject it."""
-    value = obj.get(key)
-    if value is None or value == "":
-        if required:
-            raise bad(f"{prefix}{key}: is required")
-        return None
-    if not isinstance(value, str):
-        raise bad(f"{prefix}{key}: must be a string")
-    if len(value) > max_len:
-        raise bad(f"{prefix}{key}: must be at most {max_len} characters")
-    return value
-
-
-_AMOUNT: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
-
-
-def amount_field(
-    obj: dict[str, Any], key: str, prefix: str, *, required: bool, positive: bool = False
-) -> Decimal | None:
-    """Read a string amount such as ``"21.00"`` (at most 2 decimals), or reject it by name."""
-    value = obj.get(key)
-    if value is None or value == "":
-        if required:
-            raise bad(f"{prefix}{key}: is required")
-        return None
-    if not isinstance(value, str):
-        raise bad(f'{prefix}{key}: must be a string amount like "21.00"')
-    if not _AMOUNT.fullmatch(value):
-        raise bad(f"{prefix}{key}: must be an amount like 21.00 (at most 2 decimal places)")
-    amount = Decimal(value)
-    if positive and amount <= 0:
-        raise bad(f"{prefix}{key}: must be greater than 0")
-    return amount
-
-
 def money(amount: Decimal) -> str:
     """An amount as the gateway writes it: a string with 2 decimals."""
     return f"{amount:.2f}"
-
-
-def enum_field(
-    obj: dict[str, Any], key: str, prefix: str, allowed: Collection[str], *, required: bool = True
-) -> str | None:
-    """Read a string that must be one of ``allowed`` (a list or object is rejected by name)."""
-    value = obj.get(key)
-    if value is None or value == "":
-        if required:
-            raise bad(f"{prefix}{key}: is required")
-        return None
-    if not isinstance(value, str) or value not in allowed:
-        raise bad(f"{prefix}{key}: must be one of: {', '.join(sorted(allowed))}")
-    return value
 
 
 def base_url_of(request: web.Request) -> str:
