@@ -549,3 +549,26 @@ async def test_a_refund_whose_first_attempt_times_out_is_made_once(
         order = await wonder.orders.get(reference_number="o-1")
     assert len(order.refunds) == 1
     assert order.refunded_total == "6.00"
+
+
+def test_the_blocking_client_waits_for_a_pending_charge_too() -> None:
+    """wonder_sync: the same pending status and the same bounded wait."""
+    import wonder_sync
+
+    with (
+        Emulator.in_thread(readings={"charges": "pending"}, pending_seconds=0.2) as emu,
+        wonder_sync.WonderClient(
+            app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+        ) as wonder,
+    ):
+        customer = wonder.customers.upsert(reference_number="u-1", name="Tai Man", phone="1")
+        assert customer.uuid is not None
+        card = Card(number=OK_CARD, exp_month=12, exp_year=YEAR, holder_name="TAI MAN")
+        token = wonder.payment_tokens.create(customer.uuid, card=card, three_ds=THREE_DS)
+        assert token.token is not None
+        payment = wonder.payments.create_with_order(
+            reference_number="s-1", customer_uuid=customer.uuid, currency="HKD",
+            token=token.token, amount="4.00",
+        )  # fmt: skip
+        assert payment.status == "pending"
+        assert wonder.payments.wait(payment, timeout=10, interval=0.05).status == "succeeded"
