@@ -292,6 +292,9 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
 
         Runs before each API request and ``pending_seconds`` after each pending operation,
         so every answer and webhook after that moment shows the settled state.
+
+        :param now: the moment to settle up to (``time.time()`` seconds); a test passes a
+            later time to settle at once instead of waiting ``pending_seconds``.
         """
         now = time.time() if now is None else now
         for number in list(self._pending_orders):
