@@ -33,7 +33,7 @@ from wonder_async import (
     WonderClient,
     WonderError,
 )
-from wonder_async.testing import Emulator, parse_faults
+from wonder_async.testing import Emulator, Readings, parse_faults
 
 DEFAULT_FAULTS = (
     "*:latency=0.04@20ms,reset=0.03,reset_after=0.03,500=0.03,503=0.03,429=0.03@0.2,truncated=0.03"
@@ -156,6 +156,13 @@ async def _charges(
                     amount="10.00",
                     payment_uuid=f"soak-charge-{i}" if i % 2 else None,
                 )
+                if payment.pending:  # --reading charges=pending: neither paid nor declined yet
+                    stats["charges pending at first"] += 1
+                    payment = await wonder.payments.wait(payment, timeout=30, interval=0.05)
+                if not payment.succeeded:
+                    stats["charges still pending"] += 1
+                    outcomes[ref] = "unknown"
+                    return
             except OutcomeUnknownError:
                 stats["charges outcome unknown"] += 1
                 outcomes[ref] = "unknown"
@@ -199,10 +206,12 @@ async def run_soak(
     seed: int,
     timeout: float = TIMEOUT,
     max_retries: int = 8,
+    readings: dict[str, str] | None = None,
+    pending_seconds: float = 0.2,
 ) -> dict[str, Any]:
-    """Run the soak and return its figures."""
+    """Run the soak and return its figures (the emulator playing ``readings``)."""
     stats: Counter[str] = Counter()
-    with Emulator.in_thread() as emu:
+    with Emulator.in_thread(readings=readings, pending_seconds=pending_seconds) as emu:
         emu.faults.seed(seed)
         parse_faults(faults, emu.faults)
         async with WonderClient(
@@ -264,6 +273,14 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="per-call deadline, s")
     parser.add_argument("--max-retries", type=int, default=8)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="play this reading of the real gateway (repeatable; wonder emulator --list-readings)",
+    )
+    parser.add_argument("--pending-seconds", type=float, default=0.2)
     args = parser.parse_args()
     figures = asyncio.run(
         run_soak(
@@ -275,6 +292,8 @@ def main() -> int:
             seed=args.seed,
             timeout=args.timeout,
             max_retries=args.max_retries,
+            readings=Readings.parse(args.reading).non_default(),
+            pending_seconds=args.pending_seconds,
         )
     )
     if args.json:

@@ -40,7 +40,9 @@ def make_app(webhook_public_key: str, app_id: str) -> web.Application:
             event = verifier.verify(body, request.headers, request.raw_path)
         except WebhookVerificationError as exc:
             log.warning("refused a Wonder webhook: %s", exc.check)
-            return web.Response(status=400)  # forged or stale: Wonder should not retry it
+            # 400 when forged (not worth a retry); 503 when authentic but outside the freshness
+            # window, so Wonder retries it rather than dropping the event.
+            return web.Response(status=exc.answer_status)
         await handle(event)
         return web.Response(status=200)
 

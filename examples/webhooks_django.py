@@ -34,7 +34,8 @@ def wonder_webhook(request: HttpRequest) -> HttpResponse:
         event = verifier.verify(request.body, request.headers, request.get_full_path())
     except WebhookVerificationError as exc:
         log.warning("refused a Wonder webhook: %s", exc.check)
-        return HttpResponse(status=400)
+        # 400 when forged; 503 when authentic but stale, so Wonder retries instead of dropping it
+        return HttpResponse(status=exc.answer_status)
     handle(event)
     return HttpResponse(status=200)
 

@@ -37,7 +37,8 @@ async def wonder_webhook(request: Request) -> Response:
         event = verifier.verify(body, request.headers, uri)
     except WebhookVerificationError as exc:
         log.warning("refused a Wonder webhook: %s", exc.check)
-        return Response(status_code=400)
+        # 400 when forged; 503 when authentic but stale, so Wonder retries instead of dropping it
+        return Response(status_code=exc.answer_status)
     await handle(event)
     return Response(status_code=200)
 

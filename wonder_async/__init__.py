@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ._models import Order as Order
     from ._models import Payment as Payment
     from ._models import PaymentData as PaymentData
+    from ._models import PaymentStatus as PaymentStatus
     from ._models import PaymentToken as PaymentToken
     from ._models import Refund as Refund
     from ._models import ThreeDS as ThreeDS
@@ -86,6 +87,7 @@ _LAZY: dict[str, str] = {
     "Order": "._models",
     "Payment": "._models",
     "PaymentData": "._models",
+    "PaymentStatus": "._models",
     "PaymentToken": "._models",
     "Refund": "._models",
     "ThreeDS": "._models",
@@ -135,6 +137,7 @@ __all__ = [
     "OutcomeUnknownError",
     "Payment",
     "PaymentData",
+    "PaymentStatus",
     "PaymentToken",
     "RateLimitError",
     "RawResponse",

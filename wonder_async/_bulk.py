@@ -134,7 +134,10 @@ class ChargeResult:
 
     ``payment_uuid`` is the id the row was charged with (its own, or :func:`charge_uuid`);
     it is ``None`` only when the row was refused before one could be derived. A declined
-    card is a :class:`~wonder_async.CardDeclinedError` in ``error`` (with ``code``).
+    card is a :class:`~wonder_async.CardDeclinedError` in ``error`` (with ``code``). A charge
+    the gateway has not settled yet has ``payment`` with ``payment.status == "pending"``:
+    :attr:`status` ``pending``, neither ``ok`` nor failed; running the row again (the same
+    ``payment_uuid``) looks it up and never charges it twice.
     """
 
     index: int
@@ -146,7 +149,19 @@ class ChargeResult:
     @property
     def ok(self) -> bool:
         """The row's charge went through (now, or by an earlier run: ``payment.recovered``)."""
-        return self.error is None
+        return self.error is None and self.payment is not None and not self.payment.pending
+
+    @property
+    def pending(self) -> bool:
+        """The row was charged but the gateway has not settled it yet (not paid, not declined)."""
+        return self.error is None and self.payment is not None and self.payment.pending
+
+    @property
+    def status(self) -> str:
+        """``succeeded``, ``pending`` or ``failed`` (``error`` says why)."""
+        if self.error is not None or self.payment is None:
+            return "failed"
+        return self.payment.status
 
 
 @attrs.frozen

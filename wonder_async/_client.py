@@ -44,11 +44,10 @@ from ._errors import (
 )
 from ._raw import _LAST, Exchange, WithRawResponse, last_request_id, note_request_id
 from ._request import Request
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, may_have_happened, parse_retry_after
 from ._signing import PrivateKeyInput, Signer
 from ._transport import Transport
 from ._wire import Paths, decode_envelope
-from .resources._recovery import may_have_happened
 
 if TYPE_CHECKING:
     from ._sign_pool import SignPool

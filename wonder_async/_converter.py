@@ -1,7 +1,8 @@
 """The one cattrs converter: response JSON to models, leniently.
 
 Unknown keys go to each model's ``extra`` instead of failing, a bare token string where a
-token object was expected becomes ``PaymentToken(token=...)``, and any shape the converter
+token object was expected becomes ``PaymentToken(token=...)``, an amount sent as a JSON number
+becomes the gateway's two-place text (``21.5`` -> ``"21.50"``), and any shape the converter
 cannot read becomes an :class:`APIConnectionError` naming the model, never a cattrs error.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -26,12 +28,41 @@ T = TypeVar("T")
 converter = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
 
 
+#: Model fields that hold amounts: a JSON number there (Wonder's iOS SDK decodes them as
+#: Double) is read as the two-place text the models document.
+AMOUNT_FIELDS: Final = frozenset(
+    {
+        "amount",
+        "charge_fee",
+        "tips",
+        "initial_total",
+        "paid_total",
+        "unpaid_total",
+        "refunded_amount",
+    }
+)
+
+
+def amount_text(value: int | float) -> str:
+    """A JSON number as amount text: ``21.5`` -> ``"21.50"``, ``-10`` -> ``"-10.00"``; more
+    than two places are kept as sent (``0.125`` -> ``"0.125"``), never rounded."""
+    try:
+        amount = Decimal(repr(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    exponent = amount.as_tuple().exponent
+    return f"{amount:.2f}" if isinstance(exponent, int) and exponent >= -2 else str(amount)
+
+
 def _lenient_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
     """One pass over the response object: known fields through their hook (text fields
     inline), ``None`` values skipped (the model's default stands), unknown keys to ``extra``."""
     fields = [a for a in attrs.fields(attrs.resolve_types(cls)) if a.name != "extra"]
     types = {a.name: _without_none(a.type) for a in fields}
     text = frozenset(name for name, t in types.items() if t is str)
+    amounts = text & AMOUNT_FIELDS
     hooks = {
         name: _as_bool if t is bool else converter.get_structure_hook(t)
         for name, t in types.items()
@@ -47,7 +78,12 @@ def _lenient_factory(cls: type[Any]) -> Callable[[Any, type[Any]], Any]:
             if k in text:
                 if v is not None:
                     # Lenient: numbers the gateway sends where strings are documented.
-                    kwargs[k] = v if type(v) is str else str(v)
+                    if type(v) is str:
+                        kwargs[k] = v
+                    elif k in amounts and type(v) in (int, float):
+                        kwargs[k] = amount_text(v)
+                    else:
+                        kwargs[k] = str(v)
             elif k in hooks:
                 if v is not None:
                     kwargs[k] = hooks[k](v, types[k])

@@ -8,11 +8,11 @@
     ├── APIConnectionError          no usable HTTP response (reset, refused, bad body)
     │   ├── APITimeoutError         the call's deadline or a socket timeout expired
     │   └── OutcomeUnknownError     a charge/refund/void may or may not have happened
-    ├── APIStatusError              the gateway answered with an error
-    │   ├── BadRequestError         400
+    ├── APIStatusError              the gateway refused (HTTP 4xx/5xx, or 200 with a non-200 code)
+    │   ├── BadRequestError         400, or a business refusal (``code`` / ``error_code``)
     │   │   └── CardDeclinedError   the charge reached the card's issuer and was declined
     │   ├── AuthenticationError     401 / 403 (signature, app id, clock skew)
-    │   ├── NotFoundError           404
+    │   ├── NotFoundError           404, or a refusal saying "not found" / "does not exist"
     │   ├── RateLimitError          429
     │   └── ServerError             5xx
     └── WebhookVerificationError    an inbound webhook failed a check
@@ -169,11 +169,15 @@ class BadRequestError(APIStatusError):
 
 
 class CardDeclinedError(BadRequestError):
-    """The charge was refused by the card's issuer or the gateway's risk checks.
+    """The charge was refused by the card's issuer or the gateway's risk checks, for good.
 
-    Never retried: the same charge would be declined again. ``code`` and ``message`` are
-    Wonder's; ``payment`` holds the failed transaction and its order when the gateway sent
-    them (``payment.transaction.failure_code``), and ``payment_uuid`` the charge's id.
+    Only for a final failure: ``success`` false with ``is_pending`` false (or a refusal of the
+    call holding the failed transaction). A charge still pending is not a decline: it comes
+    back as a payment with ``status`` ``"pending"``. Never retried: the same charge would be
+    declined again. ``code`` and ``message`` are Wonder's reason (the transaction's
+    ``payment_data.resp_code`` / ``resp_msg``, else ``failure_code`` / ``failure_message``);
+    ``payment`` holds the failed transaction and its order when the gateway sent them, and
+    ``payment_uuid`` the charge's id.
     """
 
     def __init__(
@@ -201,7 +205,8 @@ class AuthenticationError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404: no such customer, token or order."""
+    """No such customer, token or order: HTTP 404, or a refusal (in any HTTP status) whose
+    ``code`` / ``error_code`` is 404 or whose message says "not found" / "does not exist"."""
 
 
 class RateLimitError(APIStatusError):
@@ -217,8 +222,19 @@ class ServerError(APIStatusError):
 
 
 class WebhookVerificationError(WonderError):
-    """An inbound webhook failed verification; ``check`` names the check that failed."""
+    """An inbound webhook failed verification; ``check`` names the check that failed.
+
+    ``answer_status`` is the HTTP status to answer Wonder with: 400 for a forged or malformed
+    webhook (it should not be retried), 503 for ``freshness`` (the signature verified, only
+    its time is outside the window: a retry, or a clock put right, may pass; a 4xx would stop
+    Wonder's retries and lose the event).
+    """
 
     def __init__(self, check: str, detail: str) -> None:
         super().__init__(f"webhook {check} check failed: {detail}")
         self.check = check
+
+    @property
+    def answer_status(self) -> int:
+        """The HTTP status to answer the webhook with: 503 for ``freshness``, else 400."""
+        return 503 if self.check == "freshness" else 400

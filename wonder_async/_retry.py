@@ -16,9 +16,9 @@ from typing import Final
 
 import attrs
 
-from ._errors import APIConnectionError, RateLimitError, WonderError
+from ._errors import APIConnectionError, RateLimitError, ServerError, WonderError
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["RetryPolicy", "may_have_happened", "parse_retry_after"]
 
 _MAX_RETRY_AFTER: Final = 300.0
 
@@ -75,3 +75,16 @@ class RetryPolicy:
             return retry_after
         cap = min(self.backoff_max, self.backoff_initial * (2 ** (attempt - 1)))
         return random.uniform(0.0, cap)  # noqa: S311 - jitter, not security
+
+
+def may_have_happened(exc: WonderError) -> bool:
+    """Whether a failed unsafe call may still have taken effect at the gateway.
+
+    A refused connection never left this machine and a 429 is refused before processing;
+    other 4xx answers are definite. Timeouts, resets, garbled bodies and 5xx are not.
+    """
+    if isinstance(exc, APIConnectionError):
+        return exc.sent
+    if isinstance(exc, RateLimitError):
+        return False
+    return isinstance(exc, ServerError)

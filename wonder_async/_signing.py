@@ -152,24 +152,44 @@ def _read_key_bytes(key: str | bytes | os.PathLike[str], what: str) -> bytes:
     data = key.encode() if isinstance(key, str) else key
     if b"-----BEGIN" in data:
         return data
-    stripped = data.strip()
-    # base64 of a PEM, as the Wonder portal hands out webhook keys.
-    if stripped and b"\n" not in stripped and not stripped.startswith((b"/", b".", b"~")):
-        try:
-            decoded = base64.b64decode(stripped, validate=True)
-        except (binascii.Error, ValueError):
-            decoded = b""
-        if b"-----BEGIN" in decoded:
-            return decoded
-    path = Path(data.decode(errors="replace")).expanduser()
+    stripped = b"".join(data.split())
+    decoded = _decoded_key_text(stripped) if stripped else None
+    if decoded is not None:
+        return decoded
+    path = Path(data.decode(errors="replace").strip()).expanduser()
     try:
         return path.read_bytes()
     except OSError as exc:
         # Never echo the value: it might be key material with a typo in it.
         raise ConfigurationError(
-            f"{what}: not a PEM block, base64 of a PEM, or a readable file path "
-            f"({type(exc).__name__})"
+            f"{what}: not a PEM block, base64 of a PEM or of a DER key, hex of a PEM, or a "
+            f"readable file path ({type(exc).__name__})"
         ) from None
+
+
+_HEX_DIGITS: Final = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _decoded_key_text(text: bytes) -> bytes | None:
+    """Key material given as text without PEM lines, as Wonder's portal and WooCommerce plugin
+    take it: hex of a PEM, base64 of a PEM, or bare base64 of the DER key (returned as DER
+    bytes, which the loaders tell from PEM). ``None``: not one of these (maybe a path)."""
+    if text.startswith((b"/", b".", b"~")):
+        return None
+    if len(text) % 2 == 0 and set(text) <= _HEX_DIGITS:
+        decoded = bytes.fromhex(text.decode())
+        if b"-----BEGIN" in decoded:
+            return decoded
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if b"-----BEGIN" in decoded:
+        return decoded
+    # A DER key is an ASN.1 SEQUENCE (0x30) with a long-form length (0x82 for RSA sizes).
+    if len(decoded) > 64 and decoded[:2] == b"\x30\x82":
+        return decoded
+    return None
 
 
 def load_private_key(key: PrivateKeyInput) -> rsa.RSAPrivateKey:
@@ -185,7 +205,11 @@ def load_private_key(key: PrivateKeyInput) -> rsa.RSAPrivateKey:
         return key
     data = _read_key_bytes(key, "private_key")
     try:
-        loaded = serialization.load_pem_private_key(data, password=None)
+        loaded = (
+            serialization.load_pem_private_key(data, password=None)
+            if b"-----BEGIN" in data
+            else serialization.load_der_private_key(data, password=None)
+        )
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise ConfigurationError(
             "private_key: could not load an unencrypted PEM RSA private key (PKCS#1 or PKCS#8)"
@@ -196,7 +220,8 @@ def load_private_key(key: PrivateKeyInput) -> rsa.RSAPrivateKey:
 
 
 def load_public_key(key: PublicKeyInput) -> rsa.RSAPublicKey:
-    """Load an RSA public key from PEM, base64-of-PEM or a file path.
+    """Load an RSA public key from PEM, base64 of the PEM, bare base64 of the DER key (the PEM
+    body without its lines), hex of the PEM, or a file path.
 
     :raises ConfigurationError: when the input is not an RSA public key.
     """
@@ -208,7 +233,11 @@ def load_public_key(key: PublicKeyInput) -> rsa.RSAPublicKey:
         return key
     data = _read_key_bytes(key, "public_key")
     try:
-        loaded = serialization.load_pem_public_key(data)
+        loaded = (
+            serialization.load_pem_public_key(data)
+            if b"-----BEGIN" in data
+            else serialization.load_der_public_key(data)
+        )
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise ConfigurationError("public_key: could not load a PEM RSA public key") from None
     if not isinstance(loaded, rsa.RSAPublicKey):

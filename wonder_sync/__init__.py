@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from wonder_async import OutcomeUnknownError as OutcomeUnknownError
     from wonder_async import Payment as Payment
     from wonder_async import PaymentData as PaymentData
+    from wonder_async import PaymentStatus as PaymentStatus
     from wonder_async import PaymentToken as PaymentToken
     from wonder_async import RateLimitError as RateLimitError
     from wonder_async import RawResponse as RawResponse
@@ -77,6 +78,7 @@ _LAZY: dict[str, str] = {
     "OutcomeUnknownError": "wonder_async",
     "Payment": "wonder_async",
     "PaymentData": "wonder_async",
+    "PaymentStatus": "wonder_async",
     "PaymentToken": "wonder_async",
     "RateLimitError": "wonder_async",
     "RawResponse": "wonder_async",
@@ -134,6 +136,7 @@ __all__ = [
     "OutcomeUnknownError",
     "Payment",
     "PaymentData",
+    "PaymentStatus",
     "PaymentToken",
     "RateLimitError",
     "RawResponse",

@@ -214,7 +214,8 @@ async def test_orders_show_totals_and_every_transaction(
         "refund": {"amount": "1.00"},
     }
     await raw.ok("POST", f"{API}/orders/refund", refund)
-    assert (await raw.call("POST", f"{API}/open_payments", charge(tokens[1])))[0] == 400
+    declined = await raw.ok("POST", f"{API}/open_payments", charge(tokens[1]))  # success:false
+    assert declined["order"]["transactions"][-1]["success"] is False
 
     _, page = await _get(session, f"{dash_emu.base_url}/dashboard/customers/{uuid}")
     assert "Transactions of order" in page
@@ -222,7 +223,7 @@ async def test_orders_show_totals_and_every_transaction(
     assert '<th scope="row">Refund</th>' in page
     assert sale_uuid in page
     assert "424242…4242 visa" in page
-    assert "E300051: Insufficient funds" in page
+    assert "51: Insufficient funds" in page  # payment_data.resp_code: resp_msg
     assert 'class="num">4.00<br>refunded 1.00</td>' in page  # paid and refunded totals
     assert "partial_paid" in page
     assert "4242424242424242" not in page
@@ -262,3 +263,15 @@ async def test_actions_only_lead_back_to_this_dashboard(
     )
     assert (status, location) == (303, "/?done=paid")
     assert dash_emu.state.orders[number]["correspondence_state"] == "paid"
+
+
+async def test_webhooks_page_shows_the_webhook_public_key(
+    dash_emu: Emulator, session: aiohttp.ClientSession
+) -> None:
+    """The key a PHP or Node shop verifies the emulator's webhooks with is on the page."""
+    _, page = await _get(session, f"{dash_emu.base_url}/dashboard/webhooks")
+    pem = dash_emu.webhook_public_key_pem.strip()
+    assert pem.splitlines()[1] in page
+    assert "BEGIN PUBLIC KEY" in page
+    assert "PRIVATE" not in page
+    assert "webhook_body=envelope" in page

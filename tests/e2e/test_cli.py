@@ -106,7 +106,7 @@ def test_demo_walks_the_whole_flow() -> None:
     assert "order                  completed / paid" in out  # charged the saved card
     assert "recovered=True, no second charge" in out
     assert "in_completed / partial_paid" in out  # after the partial refund
-    assert "CardDeclinedError      E300051: Insufficient funds" in out
+    assert "CardDeclinedError      51: Insufficient funds" in out  # payment_data.resp_code
     assert "dashboard at http://127.0.0.1:8080/" in out  # where to watch it next time
 
 

@@ -23,7 +23,8 @@ from tests.e2e.test_async_flows import THREE_DS, card
 from tests.e2e.test_cli import WONDER, _env, _run
 from tests.fault_proxy import fault_proxy_in_thread
 from wonder_async import charge_uuid
-from wonder_async.testing import ROUTES
+from wonder_async.testing import ROUTES, Emulator
+from wonder_async.testing._readings import variants
 from wonder_sync import WonderClient
 
 if "payments.create" not in ROUTES:  # the emulator's charges land with the emu branch (#12)
@@ -284,3 +285,49 @@ def test_billing_run_through_a_fault_proxy_killed_and_rerun_charges_every_good_r
     _check(emu, second, good, bad, count)
     assert proxy.injected["answer lost after the gateway acted"] >= 100
     assert proxy.injected["request cut before the gateway"] >= 10
+
+
+#: The readings a billing run's guarantees rest on (issue #22): refusals in HTTP 200 or 4xx,
+#: amounts as numbers or strings, charges that settle later.
+BILLING_READINGS = ("charges", "errors", "amounts")
+
+
+def _variant_id(readings: dict[str, str]) -> str:
+    return (
+        "all-non-default"
+        if len(readings) > 1
+        else "+".join(f"{k}={v}" for k, v in readings.items())
+    )
+
+
+@pytest.mark.parametrize("readings", variants(BILLING_READINGS), ids=_variant_id)
+def test_billing_run_killed_and_resumed_under_each_reading(
+    readings: dict[str, str], tmp_path: Path
+) -> None:
+    """400 rows, answers lost after the charge, SIGKILL, then --resume until only the bad rows
+    stand failed, under each reading: every good row booked once (the emulator not deduping
+    payment.uuid); a pending row is recorded as pending and settled by --resume, not charged
+    again."""
+    count = 400
+    with Emulator.in_thread(readings=readings, pending_seconds=0.3, dedupe_charges=False) as emu:
+        rows = tmp_path / "charges.csv"
+        good, bad = _bill(emu, rows, count, bad_every=50)
+        emu.faults.add("payments.create", "reset_after", 0.1)
+        env = _env(emu, tmp_path)
+        out = tmp_path / "out.jsonl"
+        base = ["payments", "charge", "--file", str(rows), "--concurrency", "16", "--out", str(out)]
+        _kill_when(base, env, out, 15_000)
+        seen_pending = False
+        for _run_number in range(5):
+            result = _run([*base, "--resume", "--json"], env=env, timeout=120)
+            assert result.returncode == 1, result.stderr  # the bad rows stand failed
+            seen_pending |= '"status": "pending"' in out.read_text()
+            if json.loads(result.stdout)["failed"] == len(bad):
+                break
+            time.sleep(0.4)  # pending rows settle pending_seconds after their charge
+        _check(emu, out, good, bad, count)
+        assert emu.stats["faults"].get("reset_after", 0) > 0
+    if readings.get("charges") == "pending":
+        assert seen_pending  # the first runs really recorded pending rows
+        final = _final(out)
+        assert all(final[line]["status"] == "succeeded" for line in good)

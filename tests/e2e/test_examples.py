@@ -55,7 +55,7 @@ SCRIPTS: dict[str, list[str]] = {
         r"challenged: pending",
         r"issuer sends the browser back to https://shop.example/3ds/ok",
         r"after 3-D Secure: success CreditCard\(number='400000\*\*\*\*\*\*3220'",
-        r"declined: E\d+ ",
+        r"declined: [A-Z0-9_]+ ",
         r"usable tokens: 2",
     ],
     "errors.py": [
@@ -86,7 +86,7 @@ SCRIPTS: dict[str, list[str]] = {
         r"second call recovered the first charge: True",
         r"refunded 5.00; order is now partial_paid",
         r"direct payment invoice-1002 paid",
-        r"invoice-1003: declined \(E\d+: Insufficient funds\)",
+        r"invoice-1003: declined \([A-Z0-9_]+: Insufficient funds\)",
         r"invoice-1001 partial_paid \['Sales:21.00:ok', 'Refund:5.00:ok'\]",
         r"invoice-1002 paid \['Sales:9.90:ok'\]",
         r"invoice-1003 unpaid \['Sales:15.00:failed'\]",

@@ -322,7 +322,8 @@ async def test_unknown_order_and_unusable_token_are_refused(wonder: WonderClient
         await wonder.payments.create(reference_number="nope", token=token, amount="1.00")
     await _order(wonder, customer_uuid)
     await wonder.payment_tokens.delete(customer_uuid, token)
-    with pytest.raises(BadRequestError) as caught:
+    # A deleted token is refused (as "not found" by today's emulator), never as a decline.
+    with pytest.raises((BadRequestError, NotFoundError)) as caught:
         await wonder.payments.create(reference_number="o-1", token=token, amount="1.00")
     assert not isinstance(caught.value, CardDeclinedError)
     assert "token" in str(caught.value)
@@ -399,3 +400,175 @@ async def test_create_many_charges_a_repeated_row_once(
     assert wonder_emulator.stats["requests"].get("payments.create") == 2
     for ref in ("dup-a", "dup-b"):
         assert len(await _ledger(wonder, ref)) == 1
+
+
+# --- the readings of the real gateway that Wonder's own code shows (issue #22) ---------------
+
+
+@pytest.mark.anyio
+async def test_an_order_refused_for_disagreeing_line_items_is_never_sent(
+    wonder: WonderClient, wonder_emulator: Emulator
+) -> None:
+    """A non-zero charge_fee that disagrees with the line items is refused before sending,
+    naming the fields; charge_fee "0.00" with line items (OpenCart's way) goes out."""
+    items = [
+        {"purchasable_type": "Listing", "price": "45.00", "quantity": 2, "total": "90.00"},
+        {"purchasable_type": "Listing", "price": "-10.00", "quantity": "1", "total": "-10.00"},
+    ]
+    with pytest.raises(ValidationError) as caught:
+        await wonder.orders.create(
+            reference_number="li-1", charge_fee="100.00", currency="HKD", line_items=items
+        )
+    assert caught.value.field == "order.line_items"
+    assert "80.00" in str(caught.value)
+    assert "charge_fee" in str(caught.value)
+    assert wonder_emulator.stats["requests"].get("orders.create", 0) == 0
+    agreed = await wonder.orders.create(
+        reference_number="li-2", charge_fee="80.00", currency="HKD", line_items=items
+    )
+    assert agreed.initial_total is not None
+    opencart = await wonder.orders.create(
+        reference_number="li-3", charge_fee="0.00", currency="HKD", line_items=items
+    )
+    assert opencart.number
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("wonder_readings", [{"charges": "pending"}])
+async def test_a_pending_charge_is_not_declined_and_settles(
+    wonder: WonderClient, wonder_emulator: Emulator
+) -> None:
+    """charges=pending: the answer is success false, is_pending true. The SDK says pending
+    (not declined), wait() settles it, and charging again with the id charges nothing."""
+    wonder_emulator.pending_seconds = 0.3
+    customer_uuid, token = await _customer_with_card(wonder)
+    await _order(wonder, customer_uuid)
+    payment = await wonder.payments.create(
+        reference_number="o-1", token=token, amount="21.00", payment_uuid="inv-1"
+    )
+    assert payment.status == "pending"
+    assert payment.pending
+    assert not payment.succeeded
+    settled = await wonder.payments.wait(payment, timeout=10, interval=0.1)
+    assert settled.status == "succeeded"
+    again = await wonder.payments.create(
+        reference_number="o-1", token=token, amount="21.00", payment_uuid="inv-1"
+    )
+    assert again.recovered
+    assert again.succeeded
+    assert len(await _ledger(wonder)) == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("wonder_readings", [{"charges": "pending"}])
+async def test_a_pending_charge_that_settles_declined_raises_then(
+    wonder: WonderClient, wonder_emulator: Emulator
+) -> None:
+    wonder_emulator.pending_seconds = 0.3
+    customer_uuid, token = await _customer_with_card(wonder, INSUFFICIENT_FUNDS_CARD)
+    await _order(wonder, customer_uuid)
+    payment = await wonder.payments.create(reference_number="o-1", token=token, amount="21.00")
+    assert payment.pending
+    with pytest.raises(CardDeclinedError) as caught:
+        await wonder.payments.wait(payment, timeout=10, interval=0.1)
+    assert caught.value.code == "51"
+    assert "Insufficient funds" in str(caught.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("wonder_readings", [{"errors": "envelope"}, {"errors": "http"}])
+async def test_first_direct_payment_with_an_id_goes_out_when_the_order_is_new(
+    wonder: WonderClient, wonder_emulator: Emulator, wonder_readings: dict[str, str]
+) -> None:
+    """The look-up before a caller's payment_uuid finds no order (a 404, or HTTP 200 with code
+    404): that means nothing happened, so the charge is sent, once."""
+    customer_uuid, token = await _customer_with_card(wonder)
+    with pytest.raises(NotFoundError):
+        await wonder.orders.get(reference_number="new-1")
+    payment = await wonder.payments.create_with_order(
+        reference_number="new-1", customer_uuid=customer_uuid, currency="HKD", token=token,
+        amount="9.90", payment_uuid="direct-1",
+    )  # fmt: skip
+    assert payment.succeeded
+    assert not payment.recovered
+    assert _charges(wonder_emulator) == 1
+    assert len(await _ledger(wonder, "new-1")) == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("wonder_readings", [{"duplicate_refund": "refuse"}])
+async def test_a_deliberate_repeat_refund_says_when_retrying_is_allowed(
+    wonder: WonderClient, wonder_emulator: Emulator
+) -> None:
+    """A second same-amount refund within five minutes is refused (100701); the order shows
+    no new refund, so the error says nothing was refunded and from when to retry."""
+    customer_uuid, token = await _customer_with_card(wonder)
+    await _order(wonder, customer_uuid)
+    sale = await wonder.payments.create(reference_number="o-1", token=token, amount="21.00")
+    await wonder.orders.refund(
+        reference_number="o-1", transaction_uuid=sale.payment_uuid, amount="5.00"
+    )
+    with pytest.raises(BadRequestError) as caught:
+        await wonder.orders.refund(
+            reference_number="o-1", transaction_uuid=sale.payment_uuid, amount="5.00"
+        )
+    assert caught.value.code == "100701"
+    assert "retrying is allowed from" in str(caught.value)
+    assert caught.value.retry_after is not None
+    assert 0 < caught.value.retry_after <= 300
+    order = await wonder.orders.get(reference_number="o-1")
+    assert order.refunded_total == "5.00"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "wonder_readings",
+    [{"refunds": "negative_unlinked", "duplicate_refund": "refuse", "amounts": "number"},
+     {"refunds": "linked", "duplicate_refund": "refuse", "amounts": "string"}],
+)  # fmt: skip
+async def test_a_refund_whose_first_attempt_times_out_is_made_once(
+    wonder_emulator: Emulator,
+) -> None:
+    """The first attempt times out while the gateway is slow; the refund is looked up (by
+    type and absolute amount, linked or not) and re-sent only if absent; if the first attempt
+    landed after all, the re-send is refused as a repeat (100701) and the order shows it.
+    Either way: one refund, reported done, never a false failure."""
+    async with WonderClient(
+        app_id=wonder_emulator.app_id, private_key=wonder_emulator.private_key_pem,
+        base_url=wonder_emulator.base_url, timeout=20, attempt_timeout=0.8, max_retries=4,
+    ) as wonder:  # fmt: skip
+        customer_uuid, token = await _customer_with_card(wonder)
+        await _order(wonder, customer_uuid)
+        sale = await wonder.payments.create(reference_number="o-1", token=token, amount="21.00")
+        wonder_emulator.faults.script("orders.refund", ["latency@1.2s", "latency@0.5s"])
+        refund = await wonder.orders.refund(
+            reference_number="o-1", transaction_uuid=sale.payment_uuid, amount="6.00"
+        )
+        assert refund.transaction is not None
+        assert refund.transaction.amount_value == Decimal("6.00")
+        order = await wonder.orders.get(reference_number="o-1")
+    assert len(order.refunds) == 1
+    assert order.refunded_total == "6.00"
+
+
+def test_the_blocking_client_waits_for_a_pending_charge_too() -> None:
+    """wonder_sync: the same pending status and the same bounded wait."""
+    import wonder_sync
+
+    with (
+        Emulator.in_thread(readings={"charges": "pending"}, pending_seconds=0.2) as emu,
+        wonder_sync.WonderClient(
+            app_id=emu.app_id, private_key=emu.private_key_pem, base_url=emu.base_url
+        ) as wonder,
+    ):
+        customer = wonder.customers.upsert(reference_number="u-1", name="Tai Man", phone="1")
+        assert customer.uuid is not None
+        card = Card(number=OK_CARD, exp_month=12, exp_year=YEAR, holder_name="TAI MAN")
+        token = wonder.payment_tokens.create(customer.uuid, card=card, three_ds=THREE_DS)
+        assert token.token is not None
+        payment = wonder.payments.create_with_order(
+            reference_number="s-1", customer_uuid=customer.uuid, currency="HKD",
+            token=token.token, amount="4.00",
+        )  # fmt: skip
+        assert payment.status == "pending"
+        assert wonder.payments.wait(payment, timeout=10, interval=0.05).status == "succeeded"

@@ -91,3 +91,11 @@ def card_body(number: str, **kw: Any) -> dict[str, Any]:
             **kw,
         }
     }
+
+
+@pytest.fixture
+def wonder_readings() -> dict[str, str] | None:
+    """The tests here read refusals by their HTTP status, so they run under ``errors=http``
+    (the refusal bodies are the same under both); test_readings.py checks every reading's
+    shapes, ``errors=envelope`` (the default) included, and overrides this."""
+    return {"errors": "http"}

@@ -276,7 +276,7 @@ async def test_orders_create_and_check(raw: RawClient, wonder_emulator: Emulator
     assert order["correspondence_state"] == "unpaid"
     assert (order["reference_number"], order["charge_fee"], order["currency"]) == (
         "o-1",
-        "21.00",
+        21.0,  # amounts=number, the default
         "HKD",
     )
     assert order["customer_uuid"] == uuid

@@ -21,6 +21,13 @@ from tests.independent_signing import sign_headers
 from wonder_async.testing import ROUTES, Emulator
 from wonder_async.webhooks import WebhookVerifier
 
+
+@pytest.fixture
+def wonder_readings() -> dict[str, str]:
+    """Statuses and two-place amount strings; test_readings.py covers the other values."""
+    return {"errors": "http", "amounts": "string"}
+
+
 TRANSACTION_KEYS = {
     "uuid",
     "type",
@@ -32,7 +39,8 @@ TRANSACTION_KEYS = {
     "allow_void",
     "allow_refund",
     "void_is_pending",
-    "voided",
+    "voided_at",
+    "refunded_amount",
     "payment_method",
     "note",
     "original_transaction_uuid",
@@ -46,6 +54,8 @@ PAYMENT_DATA_KEYS = {
     "auth_code",
     "rrn",
     "transaction_state",
+    "resp_code",
+    "resp_msg",
     "token",
 }
 ORDER_KEYS = {
@@ -58,7 +68,8 @@ ORDER_KEYS = {
     "initial_total",
     "paid_total",
     "unpaid_total",
-    "refunded_total",
+    "subtotal",
+    "initial_tips",
     "state",
     "correspondence_state",
     "created_at",
@@ -147,19 +158,17 @@ async def test_charge_pays_the_order_with_a_full_transaction(
         "21.00",
         "0.00",
     )
-    assert order["refunded_total"] == "0.00"
+    assert "refunded_total" not in order  # no Wonder code shows one
     [transaction] = order["transactions"]
+    assert transaction["refunded_amount"] == "0.00"
     assert set(transaction) == TRANSACTION_KEYS
     assert set(transaction["payment_data"]) == PAYMENT_DATA_KEYS
     assert transaction["type"] == "Sales"
     assert (transaction["amount"], transaction["currency"]) == ("21.00", "HKD")
     assert transaction["success"] is True
     assert transaction["captured"] is True
-    assert (transaction["allow_void"], transaction["allow_refund"], transaction["voided"]) == (
-        True,
-        True,
-        False,
-    )
+    assert (transaction["allow_void"], transaction["allow_refund"]) == (True, True)
+    assert (transaction["voided_at"], transaction["void_is_pending"]) == (None, False)
     assert transaction["payment_method"] == "payment_token"
     data = transaction["payment_data"]
     assert (data["first_6_digits"], data["last_4_digits"], data["credit_card_type"]) == (
@@ -227,7 +236,8 @@ async def test_direct_payment_and_payment_by_number(raw: RawClient, payer: tuple
         (("payment",), None, "payment"),
         (("payment", "payment_token"), "x", "payment.payment_token"),
         (("payment", "payment_token", "amount"), None, "payment.payment_token.amount"),
-        (("payment", "payment_token", "amount"), 21, "payment.payment_token.amount"),
+        (("payment", "payment_token", "amount"), True, "payment.payment_token.amount"),
+        (("payment", "payment_token", "amount"), 21.005, "payment.payment_token.amount"),
         (("payment", "payment_token", "amount"), "0.00", "payment.payment_token.amount"),
         (("payment", "payment_token", "amount"), "1.005", "payment.payment_token.amount"),
         (("payment", "payment_token", "amount"), "-1", "payment.payment_token.amount"),
@@ -353,12 +363,13 @@ async def test_pre_authorisation_is_not_paid_and_can_be_voided(
     voided = (await raw.ok("POST", f"{API}/orders/void", void))["order"]
     assert _states(voided) == ("completed", "voided")
     assert voided["transactions"][0]["payment_data"]["transaction_state"] == "voided"
-    assert voided["transactions"][0]["voided"] is True
+    assert voided["transactions"][0]["voided_at"] is not None
 
 
 @pytest.mark.anyio
 async def test_decline_card_binds_but_every_charge_is_declined(raw: RawClient) -> None:
-    """4000000000009995: token success; charge is HTTP 400 E300051 with the failed transaction."""
+    """4000000000009995: token success; a charge answers 200 with the transaction
+    success:false and the reason in payment_data.resp_code/resp_msg (declines=success_false)."""
     customer = await _customer(raw)
     data = await raw.ok(
         "POST", f"{API}/customers/{customer}/payment_tokens", card_body("4000000000009995")
@@ -368,18 +379,13 @@ async def test_decline_card_binds_but_every_charge_is_declined(raw: RawClient) -
     assert "charge_decline" not in token
     await _order(raw, "o-1", customer_uuid=customer)
     for mode in ("sales", "pre_authorize"):
-        status, doc = await raw.call(
-            "POST", f"{API}/open_payments", _pay_body("o-1", token["token"], consume_mode=mode)
-        )
-        assert status == 400
-        assert (doc["code"], doc["message"]) == ("E300051", "Insufficient funds")
-        failed = doc["data"]["order"]["transactions"][-1]
-        assert failed["success"] is False
-        assert (failed["failure_code"], failed["failure_message"]) == (
-            "E300051",
-            "Insufficient funds",
-        )
-        assert failed["payment_data"]["transaction_state"] == "failed"
+        body = _pay_body("o-1", token["token"], consume_mode=mode)
+        failed = (await raw.ok("POST", f"{API}/open_payments", body))["order"]["transactions"][-1]
+        assert (failed["success"], failed["is_pending"]) == (False, False)
+        assert "failure_code" not in failed
+        data = failed["payment_data"]
+        assert (data["resp_code"], data["resp_msg"]) == ("51", "Insufficient funds")
+        assert data["transaction_state"] == "failed"
         assert (failed["allow_void"], failed["allow_refund"]) == (False, False)
     order = (await raw.ok("POST", f"{API}/orders/check", {"order": {"reference_number": "o-1"}}))[
         "order"
@@ -479,8 +485,8 @@ async def test_refund_rules(raw: RawClient, payer: tuple[str, str]) -> None:
 
     order = (await raw.ok("POST", f"{API}/orders/refund", refund("5.00")))["order"]
     assert _states(order) == ("in_completed", "partial_paid")
-    assert order["refunded_total"] == "5.00"
     original, first = order["transactions"]
+    assert original["refunded_amount"] == "5.00"
     assert (original["allow_void"], original["allow_refund"]) == (False, True)
     assert (first["type"], first["amount"], first["original_transaction_uuid"]) == (
         "Refund",
@@ -488,7 +494,7 @@ async def test_refund_rules(raw: RawClient, payer: tuple[str, str]) -> None:
         sale,
     )
     assert first["uuid"] != sale
-    for bad_amount in ("16.01", "0", "1.001", 5, None, []):
+    for bad_amount in ("16.01", "0", "1.001", 1.001, -5, True, None, []):
         message = await _rejected(raw, "orders/refund", refund(bad_amount))
         assert message.startswith("refund.amount"), message
     assert "16.00" in await _rejected(raw, "orders/refund", refund("16.01"))
@@ -496,7 +502,7 @@ async def test_refund_rules(raw: RawClient, payer: tuple[str, str]) -> None:
     order = (await raw.ok("POST", f"{API}/orders/refund", refund("16.00")))["order"]
     assert _states(order) == ("completed", "refunded")
     assert order["transactions"][0]["allow_refund"] is False
-    assert (order["paid_total"], order["refunded_total"]) == ("21.00", "21.00")
+    assert (order["paid_total"], order["transactions"][0]["refunded_amount"]) == ("21.00", "21.00")
     assert "16.01" not in await _rejected(raw, "orders/refund", refund("0.01"))
     assert "refunded" in await _rejected(raw, "open_payments", _pay_body("o-1", token))
     refund_uuid = order["transactions"][1]["uuid"]
@@ -596,14 +602,16 @@ async def test_hostile_bodies_get_400_envelopes(raw: RawClient) -> None:
 async def test_db_keeps_transactions_and_payment_uuids(tmp_path: Path) -> None:
     """With --db the transactions, the uuid index and charge de-duplication survive a restart."""
     db = tmp_path / "emu.db"
-    async with Emulator(db=db) as emu, aiohttp.ClientSession() as session:
+    readings = {"errors": "http", "amounts": "string"}
+    async with Emulator(db=db, readings=readings) as emu, aiohttp.ClientSession() as session:
         raw = RawClient(session, emu)
         customer = await _customer(raw)
         token = await _token(raw, customer)
         await _order(raw, "o-1", "10.00")
         first = await _pay(raw, "o-1", token, "4.00", uuid="pay-1")
         key = emu.private_key_pem
-    async with Emulator(db=db, private_key=key) as emu, aiohttp.ClientSession() as session:
+    restarted = Emulator(db=db, private_key=key, readings=readings)
+    async with restarted as emu, aiohttp.ClientSession() as session:
         raw = RawClient(session, emu)
         again = await _pay(raw, "o-1", token, "4.00", uuid="pay-1")
         assert again["transactions"] == first["transactions"]
@@ -659,7 +667,8 @@ async def test_webhooks_for_each_state_change_keep_the_callback_url(
         assert uri == "/hooks/wonder?next=a%2Fb&x=1"
         events.append(verifier.verify(body, headers, uri))
         assert events[-1].action == action
-        assert json.loads(body)["order"]["callback_url"] == callback
+        # webhook_body=envelope: the Query order answer (WooCommerce reads data.order).
+        assert json.loads(body)["data"]["order"]["callback_url"] == callback
     assert [(e.action, e.order.reference_number, e.correspondence_state) for e in events] == [
         ("order.created", "w-1", "unpaid"),
         ("order.payment_failure", "w-1", "unpaid"),
@@ -686,7 +695,7 @@ async def test_voiding_an_unpaid_order_releases_its_pre_authorisation(
     ]
     assert _states(order) == ("voided", "voided")
     [auth] = order["transactions"]
-    assert (auth["voided"], auth["allow_void"]) == (True, False)
+    assert (bool(auth["voided_at"]), auth["allow_void"]) == (True, False)
     assert auth["payment_data"]["transaction_state"] == "voided"
 
 
@@ -719,7 +728,8 @@ async def test_payment_link_records_a_sale(raw: RawClient) -> None:
         ({"line_items": [{"label": [[["deep"]]]}]}, "order.line_items[0].label"),
         ({"line_items": ["x"]}, "order.line_items[0]"),
         ({"line_items": {"a": 1}}, "order.line_items"),
-        ({"tips": 1}, "order.tips"),
+        ({"tips": 1.001}, "order.tips"),
+        ({"tips": True}, "order.tips"),
         ({"charge_fee": "1.234"}, "order.charge_fee"),
         ({"charge_fee": "١٢"}, "order.charge_fee"),
         ({"note": {"a": 1}}, "order.note"),

@@ -95,7 +95,7 @@ async def test_the_log_keeps_the_newest_attempts(
     assert len(log) == 3
     assert [e["url"] for e in log] == [f"{hooks}/{n}" for n in (3, 4, 5)]
     assert [e["delivery"] for e in log] == sorted(e["delivery"] for e in log)
-    assert [json.loads(e["body"])["order"]["number"] for e in log] == numbers[2:]
+    assert [json.loads(e["body"])["data"]["order"]["number"] for e in log] == numbers[2:]
     assert all(e["status"] == 200 and "Signature" in e["headers"] for e in log)
     assert emu.webhook_log[-2:] == log[-2:]  # still a list: slicing works
 

@@ -95,12 +95,18 @@ def test_missing_x_action_gives_none(key_pair: KeyPair) -> None:
 
 
 def test_key_as_pem_base64_or_path(key_pair: KeyPair, tmp_path: Path) -> None:
-    """The webhook public key loads from PEM (str or bytes), base64 of the PEM, and a path."""
+    """The webhook public key loads from PEM (str or bytes), base64 of the PEM, bare base64 of
+    the DER key (one line or wrapped), hex of the PEM (as Wonder's WooCommerce plugin takes
+    them), and a path."""
     body = json.dumps(ORDER).encode()
     path = tmp_path / "wonder_webhook.pem"
     path.write_text(key_pair.public_pem)
     b64 = base64.b64encode(key_pair.public_pem.encode()).decode()
-    keys: list[Any] = [key_pair.public_pem, key_pair.public_pem.encode(), b64, path, str(path)]
+    der_lines = [line for line in key_pair.public_pem.splitlines() if "-----" not in line]
+    bare_der = "".join(der_lines)
+    hex_pem = key_pair.public_pem.encode().hex()
+    keys: list[Any] = [key_pair.public_pem, key_pair.public_pem.encode(), b64, path, str(path),
+                       bare_der, "\n".join(der_lines), hex_pem, hex_pem.upper()]  # fmt: skip
     for key in keys:
         event = WebhookVerifier(key, clock=lambda: NOW).verify(body, _signed(key_pair, body), URI)
         assert event.order.reference_number == "o-1"
@@ -149,7 +155,7 @@ def test_verify_webhook_function(key_pair: KeyPair) -> None:
                            app_id="app-1")  # fmt: skip
     assert event.order.number == "N-1"
     assert abs(event.request_time - now) < dt.timedelta(seconds=2)
-    assert dt.timedelta(minutes=10) == DEFAULT_MAX_AGE
+    assert dt.timedelta(hours=25) == DEFAULT_MAX_AGE
 
 
 def test_sync_package_re_exports_the_same_objects() -> None:
@@ -247,7 +253,8 @@ def test_authentic_looking_but_wrong_webhooks_are_refused(
 ) -> None:
     """Correctly formed webhooks that are stale, future-dated, for another app or key fail."""
     body = json.dumps(ORDER).encode()
-    assert _refused(_verifier(key_pair), body, sign(key_pair, body), URI) == check
+    narrow = _verifier(key_pair, max_age=dt.timedelta(minutes=10))
+    assert _refused(narrow, body, sign(key_pair, body), URI) == check
 
 
 @pytest.mark.parametrize("offset", [dt.timedelta(minutes=-10), dt.timedelta(minutes=10)])
@@ -256,11 +263,38 @@ def test_freshness_window_is_inclusive_and_configurable(
 ) -> None:
     """A webhook exactly max_age old or ahead passes; a wider max_age admits an old one."""
     body = json.dumps(ORDER).encode()
-    assert _verifier(key_pair).verify(body, _signed(key_pair, body, at=NOW + offset), URI)
+    narrow = _verifier(key_pair, max_age=dt.timedelta(minutes=10))
+    assert narrow.verify(body, _signed(key_pair, body, at=NOW + offset), URI)
     old = _signed(key_pair, body, at=NOW - dt.timedelta(hours=5))
-    assert _refused(_verifier(key_pair), body, old, URI) == "freshness"
+    assert _refused(narrow, body, old, URI) == "freshness"
     wide = _verifier(key_pair, max_age=dt.timedelta(hours=6))
     assert wide.verify(body, old, URI).order.number == "N-1"
+
+
+def test_a_retry_with_its_first_signature_is_accepted_for_wonders_24_hours(
+    key_pair: KeyPair,
+) -> None:
+    """Wonder retries for 24 hours and may resend the first signature: the default window
+    keeps every such retry; an older one is refused as freshness with a status that lets
+    Wonder retry (503), never a 4xx that drops the event."""
+    body = json.dumps(ORDER).encode()
+    verifier = _verifier(key_pair)
+    last_retry = _signed(key_pair, body, at=NOW - dt.timedelta(hours=24))
+    assert verifier.verify(body, last_retry, URI).order.number == "N-1"
+    older = _signed(key_pair, body, at=NOW - dt.timedelta(hours=26))
+    with pytest.raises(WebhookVerificationError) as info:
+        verifier.verify(body, older, URI)
+    assert (info.value.check, info.value.answer_status) == ("freshness", 503)
+
+
+def test_a_stale_forgery_is_a_signature_failure_answered_400(key_pair: KeyPair) -> None:
+    """Out of the window and not signed by Wonder's key: refused as forged (400), so a replay
+    of garbage never earns retries."""
+    body = json.dumps(ORDER).encode()
+    forged = _signed(make_key_pair(), body, at=NOW - dt.timedelta(days=3))
+    with pytest.raises(WebhookVerificationError) as info:
+        _verifier(key_pair).verify(body, forged, URI)
+    assert (info.value.check, info.value.answer_status) == ("signature", 400)
 
 
 def test_without_app_id_any_app_is_accepted(key_pair: KeyPair) -> None:
@@ -283,7 +317,7 @@ def test_error_messages_never_quote_body_or_signature(key_pair: KeyPair) -> None
     cases = [
         (body + b"x", headers, URI),
         (body, {**headers, "Credential": headers["Credential"].replace("app-1", "evil")}, URI),
-        (body, _signed(key_pair, body, at=NOW - dt.timedelta(hours=1)), URI),
+        (body, _signed(key_pair, body, at=NOW - dt.timedelta(hours=26)), URI),
         (body, {**headers, "Signature": headers["Signature"][::-1]}, URI),
     ]
     for case in cases:

@@ -28,6 +28,7 @@ from .orders import ConsumeMode as ConsumeMode
 from .orders import Order as Order
 from .orders import Payment as Payment
 from .orders import PaymentData as PaymentData
+from .orders import PaymentStatus as PaymentStatus
 from .orders import Refund as Refund
 from .orders import Transaction as Transaction
 from .orders import TransactionType as TransactionType
@@ -61,6 +62,7 @@ __all__ = [
     "Order",
     "Payment",
     "PaymentData",
+    "PaymentStatus",
     "PaymentToken",
     "Refund",
     "ThreeDS",

@@ -29,7 +29,9 @@ __all__ = [
     "mask_card_number",
 ]
 
-#: ``default_payment_method`` values documented across the doc generations (§3.13).
+#: ``default_payment_method`` values documented across the doc generations (§3.13), and the
+#: method codes Wonder's own app writes there (its iOS SDK stores ``PaymentMethodType`` raw
+#: values, wonder-clients.md 9.3), so a customer read back can be sent again.
 DEFAULT_PAYMENT_METHODS: Final = frozenset(
     {
         "Credit Card",
@@ -40,6 +42,18 @@ DEFAULT_PAYMENT_METHODS: Final = frozenset(
         "Octopus Business",
         "Union Pay",
         "Payment Token",
+        "credit_card",
+        "apple_pay",
+        "google_pay",
+        "unionpay_wallet",
+        "wechat",
+        "wechat_pay",
+        "alipay_hk",
+        "alipay",
+        "fps",
+        "octopus",
+        "payme",
+        "payment_token",
     }
 )
 #: ``transaction_type`` values for card binding (§3.7).

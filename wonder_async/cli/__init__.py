@@ -35,6 +35,10 @@ COMMANDS: Final = {
     "tokens": ("tokens", "payment tokens of a customer"),
     "payments": ("payments", "charge saved payment tokens"),
     "orders": ("payments", "orders and their transactions"),
+    "conformance": (
+        "conformance",
+        "find which reading of the unknown gateway behaviours a sandbox follows",
+    ),
 }
 
 

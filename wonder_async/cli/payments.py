@@ -9,11 +9,23 @@ from typing import Any
 
 from .._bulk import CHARGE_NAMESPACE
 from .._client import WonderClient
+from .._errors import WonderError
 from . import COMMANDS
 from ._common import client, emit, run_async
 from ._files import Outcome, add_bulk_arguments, run_file
 
-__all__ = ["register"]
+__all__ = ["ChargePending", "register"]
+
+
+class ChargePending(WonderError):
+    """A billing row whose charge the gateway has not settled yet (not paid, not declined).
+
+    Recorded with ``"status": "pending"`` and ``retryable`` true, so ``--resume`` takes the
+    row again: its ``payment_uuid`` is looked up, never charged twice, and the row is
+    recorded as it has settled by then.
+    """
+
+    retryable = True
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -33,7 +45,10 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
             "'REFERENCE_NUMBER|AMOUNT|TOKEN'), AMOUNT as two-place text ('21.00'), so "
             "running the same file again -- after a kill, without --resume, on another machine "
             "-- finds earlier charges instead of charging twice. Writes one JSON line per row "
-            "to --out; exits 1 while any row of the file stands failed (declined, refused)."
+            "to --out (status succeeded, pending or failed); a pending row (charged, not "
+            "settled by the gateway yet) is settled by --resume, which looks it up and never "
+            "charges it again. Exits 1 while any row of the file stands failed (declined, "
+            "refused) or pending."
         ),
     )
     add_bulk_arguments(charge, concurrency=16, what="charges")
@@ -114,13 +129,22 @@ async def _charge(args: argparse.Namespace) -> int:
             payment = result.payment
             if payment is not None:
                 fields.update(
+                    status=payment.status,
                     transaction_uuid=payment.transaction.uuid,
                     amount=payment.transaction.amount,
                     order_number=payment.order.number,
                     correspondence_state=payment.order.correspondence_state,
                     recovered=payment.recovered,
                 )
-            yield Outcome(result.index, fields, result.error)
+            error = result.error
+            if error is None and result.pending:
+                error = ChargePending(
+                    f"charged, pending at the gateway (payment_uuid {result.payment_uuid}): "
+                    "run again with --resume to settle it; it is looked up, never charged twice"
+                )
+            elif error is not None:
+                fields["status"] = "failed"
+            yield Outcome(result.index, fields, error)
 
     return await run_file(args, verb="charged", start=start)
 

@@ -10,7 +10,7 @@ from typing import Any
 from .._errors import ValidationError
 from .._models import CURRENCIES, MAX_NOTE_LENGTH, MAX_TOKEN_LENGTH, check_text
 
-__all__ = ["amount_text", "order_fields", "order_key"]
+__all__ = ["amount_text", "check_line_items", "order_fields", "order_key"]
 
 
 def amount_text(field: str, value: str | Decimal | None, *, required: bool) -> str | None:
@@ -78,6 +78,7 @@ def order_fields(
         "currency": currency,
     }
     extra = dict(extra)
+    check_line_items(order["charge_fee"], extra.get("line_items"))
     tips = amount_text("order.tips", extra.pop("tips", None), required=False)
     if tips is not None:
         order["tips"] = tips
@@ -91,3 +92,52 @@ def order_fields(
         check_text("customer_uuid", customer_uuid, required=True, max_length=MAX_TOKEN_LENGTH)
         payload["customer_uuid"] = customer_uuid
     return payload
+
+
+def _line_amount(field: str, value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValidationError(field, "amount", "must be an amount, like '21.00'")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValidationError(field, "amount", f"must be an amount (got {value!r})") from None
+    if not amount.is_finite():
+        raise ValidationError(field, "amount", "must be a finite amount")
+    return amount
+
+
+def check_line_items(charge_fee: str | None, line_items: Any) -> None:
+    """Refuse an order whose non-zero ``charge_fee`` disagrees with its line items' total.
+
+    Wonder's OpenCart plugin sends ``charge_fee "0.00"`` with line items that carry the amount,
+    so the gateway evidently totals line items; whether it then charges ``charge_fee``, the
+    line items, or both is unknown. With ``charge_fee "0.00"`` (or no line items) nothing is
+    checked; otherwise the line items' ``total`` (else ``price`` x ``quantity``; discounts may
+    be negative) must add up to ``charge_fee``.
+
+    :raises ValidationError: naming ``order.line_items`` and ``order.charge_fee`` and both sums.
+    """
+    if not line_items or charge_fee is None or Decimal(charge_fee) == 0:
+        return
+    total = Decimal(0)
+    for i, item in enumerate(line_items):
+        field = f"order.line_items[{i}]"
+        if not isinstance(item, dict):
+            raise ValidationError(field, "type", "must be an object")
+        if item.get("total") is not None:
+            total += _line_amount(f"{field}.total", item["total"])
+        elif item.get("price") is not None and item.get("quantity") is not None:
+            price = _line_amount(f"{field}.price", item["price"])
+            total += price * _line_amount(f"{field}.quantity", item["quantity"])
+        else:
+            raise ValidationError(
+                f"{field}.total", "required", "is required to check the order's charge_fee"
+            )
+    if total != Decimal(charge_fee):
+        raise ValidationError(
+            "order.line_items",
+            "total",
+            f"add up to {total:.2f} but order.charge_fee is {charge_fee}; nobody knows which the "
+            f"gateway would charge: make them agree, or send charge_fee '0.00' with the line "
+            f"items carrying the amount",
+        )

@@ -2,7 +2,8 @@
 
 A call that moves money is retried only after a read-only look-up says it did not take effect.
 The pipeline (``WonderClient._execute``) calls a request's ``recover`` after every failure that
-:func:`may_have_happened`; the resources build their ``recover`` with :func:`recover_from_order`.
+:func:`~wonder_async._retry.may_have_happened` (the retry policy's module); the resources
+build their ``recover`` with :func:`recover_from_order`.
 """
 
 from __future__ import annotations
@@ -11,40 +12,20 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from .._errors import (
-    APIConnectionError,
-    NotFoundError,
-    OutcomeUnknownError,
-    RateLimitError,
-    ServerError,
-    WonderError,
-)
+from .._errors import NotFoundError, OutcomeUnknownError, WonderError
 from .._request import Recover, Request
 from .._wire import Paths
 
 if TYPE_CHECKING:
     from .._client import WonderClient
 
-__all__ = ["RECOVERED", "may_have_happened", "recover_from_order"]
+__all__ = ["RECOVERED", "recover_from_order"]
 
 #: The key a look-up adds to the data it returns, so results can say ``recovered``.
 RECOVERED: Final = "__wonder_recovered__"
 #: A look-up after the deadline still gets this long: telling the caller "unknown" when one
 #: more read would tell the truth is worse than a short overrun.
 _MIN_LOOKUP_TIME: Final = 1.0
-
-
-def may_have_happened(exc: WonderError) -> bool:
-    """Whether a failed unsafe call may still have taken effect at the gateway.
-
-    A refused connection never left this machine and a 429 is refused before processing;
-    other 4xx answers are definite. Timeouts, resets, garbled bodies and 5xx are not.
-    """
-    if isinstance(exc, APIConnectionError):
-        return exc.sent
-    if isinstance(exc, RateLimitError):
-        return False
-    return isinstance(exc, ServerError)
 
 
 def recover_from_order(

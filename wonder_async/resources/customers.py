@@ -12,26 +12,11 @@ from .._models import Customer, CustomerFields, UpsertResult
 from .._request import Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
+from ._listing import FILTER_OPS as FILTER_OPS  # re-exported: the emulator's query checks
+from ._listing import MAX_PAGE_SIZE, filter_query
 
 __all__ = ["Customers"]
 
-MAX_PAGE_SIZE: Final = 1000
-#: Operators of the Query DSL (wonder-api.md §4.5).
-FILTER_OPS: Final = frozenset(
-    {
-        "_eq",
-        "_neq",
-        "_gt",
-        "_gte",
-        "_lt",
-        "_lte",
-        "_contains",
-        "_not_contains",
-        "_in",
-        "_not_in",
-        "_null",
-    }
-)
 _LINKED_SOURCE_TYPES: Final = frozenset({"User", "Store"})
 
 
@@ -64,31 +49,6 @@ def row_fields(row: Mapping[str, Any]) -> dict[str, str]:
     if unknown:
         raise ValidationError(unknown[0], "unknown", "is not a customer field")
     return {k: v for k, v in row.items() if v is not None and v != ""}
-
-
-def filter_query(filters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
-    """Query DSL parameters (wonder-api.md §4.5): ``{"name": {"_contains": "Chan"}}`` ->
-    ``filter[name][_contains]=Chan``, percent-encoded as sent and signed. Booleans are sent as
-    ``1``/``0`` and lists (for ``_in``/``_not_in``) comma-separated, as the DSL documents.
-
-    :raises ValidationError: for an operator the DSL does not have.
-    """
-    query = []
-    for field, ops in (filters or {}).items():
-        for op, value in ops.items():
-            if op not in FILTER_OPS:
-                choices = ", ".join(sorted(FILTER_OPS))
-                raise ValidationError(
-                    f"filters.{field}", "unknown_op", f"{op!r} is not one of {choices}"
-                )
-            if isinstance(value, bool):
-                text = "1" if value else "0"
-            elif isinstance(value, list | tuple | set | frozenset):
-                text = ",".join(str(v) for v in value)
-            else:
-                text = str(value)
-            query.append(f"filter[{path_segment(field)}][{path_segment(op)}]={path_segment(text)}")
-    return query
 
 
 def _customers_page(data: dict[str, Any]) -> list[Customer]:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from .._converter import structure
-from .._errors import ValidationError
-from .._models import MAX_TOKEN_LENGTH, Order, Refund, check_text
+from .._errors import BadRequestError, ValidationError
+from .._models import MAX_TOKEN_LENGTH, Order, Refund, Transaction, check_text
 from .._request import Recover, Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
+from ._listing import MAX_PAGE_SIZE, filter_query
 from ._order_fields import amount_text, order_fields, order_key
 from ._recovery import RECOVERED, recover_from_order
-from .customers import MAX_PAGE_SIZE, filter_query
 
 __all__ = ["Orders"]
 
@@ -36,63 +38,161 @@ def _check_uuid(field: str, value: str) -> None:
     check_text(field, value, required=True, max_length=MAX_TOKEN_LENGTH)
 
 
+#: Wonder's code for a refund refused as a repeat: "Refunds of the same amount are not
+#: allowed within five minutes" (wonder-clients.md 4.5, WooCommerce commit aa1eb78).
+DUPLICATE_REFUND_CODE: Final = "100701"
+#: How long Wonder refuses a second refund of the same amount on a sale.
+DUPLICATE_REFUND_WINDOW: Final = 300.0
+
+
+def _is_refund_of(t: dict[str, Any], transaction_uuid: str) -> bool:
+    """A refund of the sale as Wonder's code recognises one: ``type`` "Refund" in any case;
+    ``original_transaction_uuid``, when the gateway sends it, must name the sale."""
+    kind = t.get("type")
+    if not isinstance(kind, str) or kind.strip().lower() != "refund":
+        return False
+    linked = t.get("original_transaction_uuid")
+    return linked in (None, "") or linked == transaction_uuid
+
+
+def _transaction_id(index: int, t: dict[str, Any]) -> str:
+    uuid = t.get("uuid")
+    return str(uuid) if uuid else f"#{index}|{t.get('amount')}|{t.get('created_at')}"
+
+
 def refund_uuids(data: dict[str, Any], transaction_uuid: str) -> frozenset[str]:
-    """The uuids of the refunds of ``transaction_uuid`` on an order answer."""
+    """The ids of the refunds of ``transaction_uuid`` on an order answer (by
+    :func:`_is_refund_of`: refunds the gateway does not link to a sale count too)."""
     return frozenset(
-        str(t.get("uuid"))
-        for t in _transactions(data)
-        if t.get("original_transaction_uuid") == transaction_uuid
+        _transaction_id(i, t)
+        for i, t in enumerate(_transactions(data))
+        if _is_refund_of(t, transaction_uuid)
     )
 
 
-def refund_from(data: dict[str, Any], transaction_uuid: str, before: frozenset[str]) -> Refund:
-    """Build the :class:`Refund` from the order answer: the refund of ``transaction_uuid`` that
-    was not there ``before``."""
-    order = _order(data)
-    new = [
-        t
-        for t in order.transactions
-        if t.original_transaction_uuid == transaction_uuid and t.uuid not in before
+def _new_refunds(
+    data: dict[str, Any], transaction_uuid: str, amount: str | None, before: frozenset[str]
+) -> list[int]:
+    """Positions of the refunds of the sale that were not there ``before`` and did not fail,
+    those of ``amount`` (compared by absolute value) only when ``amount`` is given."""
+    return [
+        i
+        for i, t in enumerate(_transactions(data))
+        if _is_refund_of(t, transaction_uuid)
+        and _transaction_id(i, t) not in before
+        and t.get("success") is not False
+        and (amount is None or amount_matches(t.get("amount"), amount))
     ]
-    return Refund(
-        transaction=new[-1] if new else None,
-        order=order,
-        recovered=bool(data.get(RECOVERED)),
+
+
+def refund_from(
+    data: dict[str, Any], transaction_uuid: str, before: frozenset[str], amount: str | None = None
+) -> Refund:
+    """Build the :class:`Refund` from the order answer: the refund of ``transaction_uuid``
+    that was not there ``before`` (of ``amount`` when one of that amount is new)."""
+    order = _order(data)
+    new = _new_refunds(data, transaction_uuid, amount, before) or _new_refunds(
+        data, transaction_uuid, None, before
+    )
+    transaction = None
+    if new:
+        chosen = _transactions(data)[new[-1]]
+        uuid = chosen.get("uuid")
+        found = order.transaction(str(uuid)) if uuid else None
+        transaction = found if found is not None else structure(chosen, Transaction)
+    return Refund(transaction=transaction, order=order, recovered=bool(data.get(RECOVERED)))
+
+
+def duplicate_refund_outcome(
+    exc: BadRequestError,
+    data: dict[str, Any],
+    transaction_uuid: str,
+    amount: str,
+    before: frozenset[str],
+    first_sent: float,
+) -> Refund:
+    """After a refusal with code 100701 (a same-amount refund within five minutes), decide
+    from the order read since: a refund of ``amount`` that was not there ``before`` is this
+    call's own (its first attempt went through, the answer was lost), returned as recovered;
+    otherwise nothing was refunded, and the error says from when a retry is allowed.
+
+    :raises BadRequestError: when the order shows no new refund of ``amount``.
+    """
+    if _new_refunds(data, transaction_uuid, amount, before):
+        return refund_from({**data, RECOVERED: True}, transaction_uuid, before, amount)
+    allowed = first_sent + DUPLICATE_REFUND_WINDOW
+    when = dt.datetime.fromtimestamp(allowed, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    exc.message = (
+        f"{exc.message or 'refund refused'}: the gateway takes one refund of the same amount "
+        f"on a sale per five minutes, and the order shows no new refund of {amount}, so "
+        f"nothing was refunded by this call; retrying is allowed from {when}"
+    )
+    exc.retry_after = max(0.0, allowed - time.time())
+    raise exc
+
+
+def _void_done(
+    data: dict[str, Any], transaction_uuid: str | None, before: dict[str, Any] | None
+) -> bool:
+    """Whether an order answer shows the void, from signals the gateway is known to send:
+    the order's ``state`` / ``correspondence_state`` ``voided``; for a transaction, its
+    ``voided_at``, ``void_is_pending`` true or ``payment_data.transaction_state`` (or
+    ``state``) ``voided``, or its ``allow_void`` turned false since ``before`` with no other
+    transaction (refund, capture) in between. Never a ``voided`` key: Wonder's code has none."""
+    raw_order = data.get("order")
+    order = raw_order if isinstance(raw_order, dict) else {}
+    states = {str(order.get(k) or "").lower() for k in ("state", "correspondence_state")}
+    if "voided" in states:
+        return True
+    if transaction_uuid is None:
+        return False
+    now = next((t for t in _transactions(data) if t.get("uuid") == transaction_uuid), None)
+    if now is None:
+        return False
+    if now.get("voided_at") or now.get("void_is_pending") is True:
+        return True
+    payment_data = now.get("payment_data")
+    state = (
+        payment_data.get("transaction_state") if isinstance(payment_data, dict) else None
+    ) or now.get("state")
+    if isinstance(state, str) and state.strip().lower() == "voided":
+        return True
+    if before is None:
+        return False
+    was = next((t for t in _transactions(before) if t.get("uuid") == transaction_uuid), None)
+    nothing_else = len(_transactions(data)) == len(_transactions(before))
+    return (
+        was is not None
+        and was.get("allow_void") is True
+        and now.get("allow_void") is False
+        and nothing_else
     )
 
 
-def _void_recovery(key: dict[str, str], transaction_uuid: str | None) -> Recover:
-    def done(data: dict[str, Any]) -> bool:
-        if transaction_uuid is None:
-            order = data.get("order") or {}
-            return "voided" in (order.get("state"), order.get("correspondence_state"))
-        return any(
-            t.get("uuid") == transaction_uuid
-            and (t.get("voided") is True or t.get("state") == "voided")
-            for t in _transactions(data)
-        )
-
-    return recover_from_order(key, done, "the void")
+def _void_recovery(
+    key: dict[str, str], transaction_uuid: str | None, before: dict[str, Any] | None
+) -> Recover:
+    return recover_from_order(
+        key, lambda data: _void_done(data, transaction_uuid, before), "the void"
+    )
 
 
 def _refund_recovery(
     key: dict[str, str], transaction_uuid: str, amount: str, before: frozenset[str]
 ) -> Recover:
     def done(data: dict[str, Any]) -> bool:
-        return any(
-            t.get("original_transaction_uuid") == transaction_uuid
-            and t.get("uuid") not in before
-            and amount_matches(t.get("amount"), amount)
-            for t in _transactions(data)
-        )
+        return bool(_new_refunds(data, transaction_uuid, amount, before))
 
     return recover_from_order(key, done, "the refund")
 
 
 def amount_matches(value: Any, amount: str) -> bool:
-    """Whether a response's amount (text or number) equals ``amount``."""
+    """Whether a response's amount (text or number) equals ``amount`` by absolute value
+    (refunds may come negative)."""
+    if value is None or isinstance(value, bool):
+        return False
     try:
-        return Decimal(str(value)) == Decimal(amount)
+        return abs(Decimal(str(value))) == abs(Decimal(amount))
     except (InvalidOperation, ValueError):
         return False
 
@@ -151,7 +251,9 @@ class _OrdersRequests:
         return Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
 
     @staticmethod
-    def _void_request(key: dict[str, str], transaction_uuid: str | None) -> Request:
+    def _void_request(
+        key: dict[str, str], transaction_uuid: str | None, before: dict[str, Any] | None = None
+    ) -> Request:
         body: dict[str, Any] = {"order": key}
         if transaction_uuid is not None:
             _check_uuid("transaction.uuid", transaction_uuid)
@@ -162,7 +264,7 @@ class _OrdersRequests:
             body,
             idempotent=False,
             operation="orders.void",
-            recover=_void_recovery(key, transaction_uuid),
+            recover=_void_recovery(key, transaction_uuid, before),
         )
 
     @staticmethod
@@ -322,8 +424,11 @@ class Orders(_OrdersRequests, AsyncResource):
     ) -> Order:
         """Void a transaction of an order (``transaction_uuid``), or a whole unpaid order.
 
-        Made safe to retry: after a failure that may have reached the gateway, the order is
-        looked up, and the void is sent again only if it did not take effect.
+        Made safe to retry: a transaction's order is read first, and after a failure that may
+        have reached the gateway it is looked up again; the void is sent again only if the
+        order shows no sign of it (``voided_at``, ``void_is_pending``,
+        ``payment_data.transaction_state`` ``voided``, ``allow_void`` turned false, or the
+        order ``voided``).
 
         :param number: Wonder's order number (give this or ``reference_number``).
         :param reference_number: your own id of the order.
@@ -335,7 +440,15 @@ class Orders(_OrdersRequests, AsyncResource):
         :raises OutcomeUnknownError: the void failed ambiguously and could not be looked up.
         """
         key = order_key(number, reference_number)
-        return _order(await self._client._execute(self._void_request(key, transaction_uuid)))
+        if transaction_uuid is not None:
+            _check_uuid("transaction.uuid", transaction_uuid)
+        before = (
+            await self._client._execute(self._check_request(key))
+            if transaction_uuid is not None
+            else None
+        )
+        request = self._void_request(key, transaction_uuid, before)
+        return _order(await self._client._execute(request))
 
     async def refund(
         self,
@@ -348,8 +461,14 @@ class Orders(_OrdersRequests, AsyncResource):
         """Refund ``amount`` (all or part) of a successful sale of an order.
 
         The order is read first, so that after a failure that may have reached the gateway a
-        look-up can tell this refund from earlier ones; the refund is sent again only if it
-        did not take effect. Refunds never exceed what is left of the sale.
+        look-up can tell this refund from earlier ones (a refund is a transaction of ``type``
+        "Refund", any case, of the same absolute amount, linked to the sale by
+        ``original_transaction_uuid`` when the gateway sends one); the refund is sent again
+        only if it did not take effect. When the gateway refuses it as a repeat (code
+        ``100701``: one refund of the same amount per sale per five minutes), the order is read
+        again: a new refund of ``amount`` there is this call's own (returned, ``recovered``);
+        otherwise the error says from when retrying is allowed (``retry_after``). Refunds
+        never exceed what is left of the sale.
 
         :param transaction_uuid: the sale to refund.
         :param amount: ``str`` or ``Decimal`` above 0 with at most 2 places.
@@ -358,7 +477,8 @@ class Orders(_OrdersRequests, AsyncResource):
         :returns: the :class:`Refund` with the new refund ``transaction`` and the ``order``.
         :raises ValidationError: before sending, naming the field that breaks a rule.
         :raises NotFoundError: there is no such order.
-        :raises BadRequestError: the gateway refused (not refundable, amount above what is left).
+        :raises BadRequestError: the gateway refused (not refundable, amount above what is left,
+            code ``100701``: a refund of the same amount within five minutes).
         :raises OutcomeUnknownError: the refund failed ambiguously and could not be looked up.
         """
         key = order_key(number, reference_number)
@@ -368,4 +488,13 @@ class Orders(_OrdersRequests, AsyncResource):
             await self._client._execute(self._check_request(key)), transaction_uuid
         )
         request = self._refund_request(key, transaction_uuid, value, before)
-        return refund_from(await self._client._execute(request), transaction_uuid, before)
+        first_sent = time.time()
+        try:
+            data = await self._client._execute(request)
+        except BadRequestError as exc:
+            if exc.code != DUPLICATE_REFUND_CODE:
+                raise
+            # Refused as a repeat: this call's own first attempt, or an earlier refund?
+            after = await self._client._execute(self._check_request(key))
+            return duplicate_refund_outcome(exc, after, transaction_uuid, value, before, first_sent)
+        return refund_from(data, transaction_uuid, before, value)

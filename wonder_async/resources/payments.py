@@ -12,10 +12,13 @@ the API this relies on.
 from __future__ import annotations
 
 import inspect
+import time
 import uuid as uuidlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
+
+import attrs
 
 from .._bulk import ChargeResult, bulk_map, charge_uuid
 from .._converter import structure
@@ -33,6 +36,7 @@ from ._base import AsyncResource
 from ._billing_run import LOOKED_UP, PRECHECK_BATCH, UNCHECKED, Charges, RunLedger, prechecked
 from ._order_fields import amount_text, order_fields, order_key
 from ._recovery import RECOVERED, recover_from_order
+from .orders import _OrdersRequests
 
 __all__ = ["Payments"]
 
@@ -103,26 +107,33 @@ def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
     )
 
 
-def payment_from(data: dict[str, Any], payment_uuid: str) -> Payment:
+def payment_from(data: dict[str, Any], payment_uuid: str, *, refused: bool = False) -> Payment:
     """Build the :class:`Payment` of ``payment_uuid`` from an order answer.
 
-    :raises CardDeclinedError: when the charge's transaction did not succeed.
+    A transaction with ``success`` false is a decline only once it is final (``is_pending``
+    explicitly false, or the gateway refused the call: ``refused``); until then the payment
+    is returned with ``status`` ``pending``.
+
+    :raises CardDeclinedError: when the charge's transaction failed for good.
     """
     order = structure(data.get("order"), Order)
     transaction = order.transaction(payment_uuid)
     if transaction is None:
         # A gateway that names transactions itself: the newest charge on the order is ours.
-        charges = [t for t in order.transactions if t.type != "Refund"]
+        charges = [t for t in order.transactions if not t.is_refund]
         if not charges:
             raise APIConnectionError(
                 f"the gateway's answer holds no transaction for payment_uuid {payment_uuid}"
             )
         transaction = charges[-1]
     payment = Payment(payment_uuid, transaction, order, recovered=bool(data.get(RECOVERED)))
-    if transaction.success is False:
+    final_failure = transaction.success is False and (
+        transaction.is_pending is False or (refused and transaction.is_pending is not True)
+    )
+    if final_failure:
         raise CardDeclinedError(
-            transaction.failure_message or "the charge was declined",
-            code=transaction.failure_code,
+            transaction.decline_message or "the charge was declined",
+            code=transaction.decline_code,
             payment_uuid=payment_uuid,
             payment=payment,
         )
@@ -137,7 +148,7 @@ def declined_from(exc: BadRequestError, payment_uuid: str) -> BadRequestError:
     if not isinstance(data, dict) or not _has_transaction(payment_uuid)(data):
         return exc
     try:
-        payment_from(data, payment_uuid)
+        payment_from(data, payment_uuid, refused=True)
     except CardDeclinedError as declined:
         payment = declined.payment
     except WonderError:
@@ -248,9 +259,13 @@ class Payments(_PaymentsRequests, AsyncResource):
             from your invoice id: a second call with the same id, even from another process
             after a crash, returns the first charge instead of making another. It is looked
             up before sending. Default: a new UUID4, fixed for this call's retries.
-        :returns: the :class:`Payment` with its ``transaction`` and ``order``.
+        :returns: the :class:`Payment` with its ``transaction`` and ``order``; its ``status`` is
+            ``"succeeded"``, or ``"pending"`` when the gateway has not settled the charge yet
+            (neither paid nor declined: :meth:`wait` for it, never charge it again).
         :raises ValidationError: before sending, naming the field that breaks a rule.
-        :raises CardDeclinedError: the issuer or gateway declined the charge (never retried).
+        :raises CardDeclinedError: the issuer or gateway declined the charge for good
+            (``success`` false, ``is_pending`` false); ``code`` and message are Wonder's
+            reason (``payment_data.resp_code`` / ``resp_msg``). Never retried.
         :raises NotFoundError: there is no such order.
         :raises OutcomeUnknownError: the charge failed ambiguously and could not be looked up;
             calling again with the same ``payment_uuid`` is safe.
@@ -300,9 +315,11 @@ class Payments(_PaymentsRequests, AsyncResource):
         :param callback_url: where Wonder sends this order's webhooks.
         :param redirect_url: where the payment page sends the customer afterwards.
         :param line_items: the order's line items, as the gateway's dicts.
-        :returns: the :class:`Payment` with its ``transaction`` and the new ``order``.
+        :returns: the :class:`Payment` with its ``transaction`` and the new ``order``; its
+            ``status`` is ``"succeeded"`` or ``"pending"``, as for :meth:`create`.
         :raises ValidationError: before sending, naming the field that breaks a rule.
-        :raises CardDeclinedError: the issuer or gateway declined the charge (never retried).
+        :raises CardDeclinedError: the issuer or gateway declined the charge for good, as for
+            :meth:`create` (never retried).
         :raises OutcomeUnknownError: as for :meth:`create`.
         """
         target = order_fields(
@@ -333,6 +350,49 @@ class Payments(_PaymentsRequests, AsyncResource):
         except BadRequestError as exc:
             raise declined_from(exc, chosen) from None
         return payment_from(data, chosen)
+
+    async def wait(
+        self, payment: Payment, *, timeout: float = 60.0, interval: float = 1.0
+    ) -> Payment:
+        """Wait for a pending charge to settle: poll its order (Query order) every
+        ``interval`` seconds, for at most ``timeout`` seconds.
+
+        A pending charge (``payment.status == "pending"``: ``success`` false while
+        ``is_pending`` is true or absent) is neither paid nor declined yet. Never charge it
+        again: wait here, or look it up later (``orders.get(transaction_uuid=payment_uuid)``,
+        or this method again). A payment that is not pending is returned at once.
+
+        :param payment: the :class:`Payment` that :meth:`create` or :meth:`create_with_order`
+            returned (or one from a billing run).
+        :param timeout: seconds to wait in all.
+        :param interval: seconds between look-ups.
+        :returns: the payment once it settled (``status`` ``succeeded``), or, when ``timeout``
+            passed first, the latest look-up, still ``pending``: check ``payment.status``.
+        :raises CardDeclinedError: the charge settled as declined.
+        :raises ValidationError: for a negative ``timeout`` or an ``interval`` not above 0.
+        """
+        if timeout < 0:
+            raise ValidationError("timeout", "range", "must not be negative")
+        if interval <= 0:
+            raise ValidationError("interval", "range", "must be above 0")
+        order = payment.order
+        request = (
+            _OrdersRequests._get_request(order.number, None)
+            if order.number
+            else _OrdersRequests._get_request(None, order.reference_number)
+            if order.reference_number
+            else _OrdersRequests._get_request(None, None, payment.payment_uuid)
+        )
+        deadline = time.monotonic() + timeout
+        current = payment
+        while current.pending:
+            if time.monotonic() + interval > deadline:
+                return current
+            await self._client._sleep(interval)
+            data = await self._client._execute(request)
+            found = payment_from(data, payment.payment_uuid)
+            current = attrs.evolve(found, recovered=payment.recovered)
+        return current
 
     async def create_many(
         self, charges: Charges, *, concurrency: int = 16

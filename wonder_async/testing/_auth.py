@@ -72,6 +72,13 @@ def public_pem(key: rsa.RSAPublicKey) -> str:
     ).decode()
 
 
+def _refused(status: int, code: str, message: str) -> Reject:
+    """An authentication failure: HTTP 401/403 under every ``errors`` reading (the request is
+    not the merchant's, so there is no business answer to give), its code also in
+    ``error_code``. ``E000002`` is documented; ``E000003``-``E000006`` are the emulator's."""
+    return Reject(status, code, message, error_code=code, auth=True)
+
+
 class ReplayGuard:
     """Remembers each (Nonce, Signature) seen within the clock window, to refuse replays.
 
@@ -127,19 +134,19 @@ class AuthMixin(EmulatorBase):
         nonce = headers.get("Nonce")
         signature = headers.get("Signature")
         if not credential or not nonce or not signature or not _NONCE.match(nonce):
-            raise Reject(401, "E000002", "Invalid Credential Format.")
+            raise _refused(401, "E000002", "Invalid Credential Format.")
         try:
             app_id, request_time, algorithm = parse_credential(credential)
             sent_at = _request_epoch(request_time)
         except ValueError:
-            raise Reject(401, "E000002", "Invalid Credential Format.") from None
+            raise _refused(401, "E000002", "Invalid Credential Format.") from None
         if algorithm != ALGORITHM:
-            raise Reject(401, "E000002", "Invalid Credential Format.")
+            raise _refused(401, "E000002", "Invalid Credential Format.")
         key = self._keys.get(app_id)
         if key is None:
-            raise Reject(403, "E000003", "Unknown AppID.")
+            raise _refused(403, "E000003", "Unknown AppID.")
         if abs(time.time() - sent_at) > self.skew.total_seconds():
-            raise Reject(401, "E000005", "Request time differs from server time by > 30 min.")
+            raise _refused(401, "E000005", "Request time differs from server time by > 30 min.")
         ok = verify_signature(
             key,
             credential=credential,
@@ -150,6 +157,6 @@ class AuthMixin(EmulatorBase):
             body=body,
         )
         if not ok:
-            raise Reject(401, "E000004", "Invalid Signature.")
+            raise _refused(401, "E000004", "Invalid Signature.")
         if self.replays is not None and not self.replays.first_use(nonce, signature, sent_at):
-            raise Reject(401, "E000006", "Replayed request: this Nonce and Signature were used.")
+            raise _refused(401, "E000006", "Replayed request: this Nonce and Signature were used.")

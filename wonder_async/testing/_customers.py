@@ -2,7 +2,8 @@
 
 Test cards: ``4242424242424242`` binds at once (``state="success"``); ``4000000000000002``
 is declined (``state="failed"`` with ``error_code``/``error_msg``); ``4000000000009995`` binds
-at once but every charge of it is declined (``E300051`` "Insufficient funds");
+at once but every charge of it is declined (``payment_data.resp_code`` ``"51"``, "Insufficient
+funds");
 ``4000000000003220`` and
 every other Luhn-valid number are ``pending`` until the challenge at ``verify_url``
 (``{base_url}/3ds/{verify_uuid}``) is approved or declined: GET shows Approve/Decline forms,
@@ -21,7 +22,7 @@ from aiohttp import web
 from .._errors import ValidationError
 from .._models import MAX_TOKEN_LENGTH, TOKEN_TYPES, mask_card_number
 from . import _rules as rules
-from ._common import EmulatorBase, Reject, bad, base_url_of
+from ._common import EmulatorBase, bad, base_url_of, not_found
 from ._query import CUSTOMER_FIELDS, parse_query
 
 __all__ = [
@@ -39,6 +40,10 @@ CHARGE_DECLINED_CARD: Final = "4000000000009995"
 #: Key of a token record (never shown) holding the decline its charges get: (code, message).
 CHARGE_DECLINE: Final = "charge_decline"
 THREE_DS_PATH: Final = "/3ds/{verify_uuid}"
+#: ``error_code`` of a token whose binding failed: the emulator's own (Wonder's iOS SDK has
+#: ``E200002``/``E200003``, but as its *local* codes, ErrorMessage.swift:31-37).
+CARD_DECLINED: Final = "EMU_CARD_DECLINED"
+THREE_DS_FAILED: Final = "EMU_3DS_FAILED"
 
 
 def _brand(number: str) -> str:
@@ -91,7 +96,7 @@ class CustomersMixin(EmulatorBase):
     def _customer_or_404(self, uuid: str) -> dict[str, Any]:
         customer = self.state.customers.get(uuid)
         if customer is None:
-            raise Reject(404, 404, f"customer {uuid} not found")
+            raise not_found("customer", uuid)
         return customer
 
     def _check_customer_fields(
@@ -146,7 +151,7 @@ class CustomersMixin(EmulatorBase):
         ref = request.match_info["ref"]
         uuid = self.state.by_ref.get(ref)
         if uuid is None:
-            raise Reject(404, 404, f"no customer with reference_number {ref!r}")
+            raise not_found("customer", f"no customer has reference_number {ref!r}")
         return {"customer": self._customer_view(self.state.customers[uuid], request)}, 200
 
     async def _get_by_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
@@ -155,7 +160,7 @@ class CustomersMixin(EmulatorBase):
             rules.text(body, "token", "token", required=True, max_length=MAX_TOKEN_LENGTH) or ""
         )
         if token is None:
-            raise Reject(404, 404, "no customer has this token")
+            raise not_found("customer", "no customer has this token")
         customer = self._customer_or_404(token["customer_uuid"])
         return {"customer": self._customer_view(customer, request)}, 200
 
@@ -182,7 +187,7 @@ class CustomersMixin(EmulatorBase):
     def _token_or_404(self, customer_uuid: str, token: str) -> dict[str, Any]:
         record = self.state.tokens.get(token)
         if record is None or record["customer_uuid"] != customer_uuid:
-            raise Reject(404, 404, "payment token not found")
+            raise not_found("payment token")
         return record
 
     async def _create_token(self, request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
@@ -213,9 +218,11 @@ class CustomersMixin(EmulatorBase):
         if number == FRICTIONLESS_CARD:
             record["state"] = "success"
         elif number == CHARGE_DECLINED_CARD:
-            record.update(state="success", **{CHARGE_DECLINE: ["E300051", "Insufficient funds"]})
+            record.update(state="success", **{CHARGE_DECLINE: ["51", "Insufficient funds"]})
         elif number == DECLINED_CARD:
-            record.update(state="failed", error_code="E200003", error_msg="Card declined by issuer")
+            record.update(
+                state="failed", error_code=CARD_DECLINED, error_msg="Card declined by issuer"
+            )
         else:
             record["verify_url"] = THREE_DS_PATH.format(verify_uuid=verify_uuid)
         self.state.save_token(record)
@@ -310,7 +317,7 @@ class CustomersMixin(EmulatorBase):
 
         What the cardholder's buttons on the ``verify_url`` page (and the dashboard's) do: a
         pending token turns ``success`` (and becomes the default if the customer has none) or
-        ``failed`` with ``E200002``; a settled token stays as it is.
+        ``failed`` with ``EMU_3DS_FAILED``; a settled token stays as it is.
 
         :param verify_uuid: the token's ``verify_uuid``, the last part of its ``verify_url``.
         :param result: ``"success"`` to approve, ``"failed"`` to decline.
@@ -330,7 +337,7 @@ class CustomersMixin(EmulatorBase):
             updated.update(
                 state="failed",
                 verify_url=None,
-                error_code="E200002",
+                error_code=THREE_DS_FAILED,
                 error_msg="3-D Secure verification failed",
             )
         self.state.save_token(updated)

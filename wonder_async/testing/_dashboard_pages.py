@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -41,6 +42,15 @@ def _here(request: web.Request) -> str:
     """This page's path and query, without the notice of the last action."""
     query = {k: v for k, v in request.query.items() if k != "done"}
     return str(request.rel_url.with_query(query))
+
+
+def _money(value: object) -> str:
+    """An amount of the API's view (a number or a string, per the ``amounts`` reading) as
+    ``21.50``; anything else escaped as it is."""
+    try:
+        return f"{Decimal(str(value)):.2f}"
+    except ArithmeticError:  # decimal.InvalidOperation
+        return esc(value)
 
 
 class DashboardPages:
@@ -217,14 +227,19 @@ class DashboardPages:
                 else ""
             )
             refunded = ""
-            if o.get("refunded_total") not in (None, "0.00"):
-                refunded = f"<br>refunded {esc(o.get('refunded_total'))}"
+            refunds = [
+                abs(Decimal(str(t.get("amount"))))
+                for t in o.get("transactions") or ()
+                if t.get("type") == "Refund" and t.get("success")
+            ]
+            if refunds:
+                refunded = f"<br>refunded {sum(refunds, Decimal(0)):.2f}"
             rows.append(
                 f'<tr><th scope="row"><code>{esc(number)}</code></th>'
                 f"<td>{esc(o.get('reference_number'))}</td>"
                 f"<td>{self._customer_link(customer) if customer else '—'}</td>"
-                f'<td class="num">{esc(o.get("charge_fee"))} {esc(o.get("currency"))}</td>'
-                f'<td class="num">{esc(o.get("paid_total"))}'
+                f'<td class="num">{_money(o.get("initial_total"))} {esc(o.get("currency"))}</td>'
+                f'<td class="num">{_money(o.get("paid_total"))}'
                 f"{refunded}</td>"
                 f"<td>{badge(o.get('state'))} / {badge(o.get('correspondence_state'))}</td>"
                 f"<td>{esc(o.get('callback_url'))}</td><td>{pay}</td></tr>"
@@ -255,18 +270,22 @@ class DashboardPages:
                     f"{esc(data.get('first_6_digits'))}…{esc(data.get('last_4_digits'))} "
                     f"{esc(data.get('credit_card_type'))}"
                 )
-            if t.get("voided"):
+            if t.get("voided_at"):
                 result = badge("voided")
+            elif t.get("void_is_pending"):
+                result = badge("void_pending")
+            elif t.get("is_pending"):
+                result = badge("pending")
             elif t.get("success", True):
                 result = badge("success")
             else:
                 result = badge("failed") + (
-                    f' <span class="muted">{esc(t.get("failure_code"))}: '
-                    f"{esc(t.get('failure_message'))}</span>"
+                    f' <span class="muted">{esc(data.get("resp_code"))}: '
+                    f"{esc(data.get('resp_msg'))}</span>"
                 )
             rows.append(
                 f'<tr><th scope="row">{esc(t.get("type"))}</th>'
-                f'<td class="num">{esc(t.get("amount"))} {esc(t.get("currency"))}</td>'
+                f'<td class="num">{_money(t.get("amount"))} {esc(t.get("currency"))}</td>'
                 f"<td>{result}</td><td>{card}</td><td>{esc(t.get('created_at'))}</td>"
                 f"<td><code>{esc(t.get('uuid'))}</code></td></tr>"
             )
@@ -353,13 +372,29 @@ class DashboardPages:
                 )
                 + "</section>"
             )
+        key = self._webhook_key()
         if not sections:
             return (
                 "<h1>Webhooks</h1><p class=muted>No webhooks sent yet. Orders created with a "
-                "<code>callback_url</code> are notified when they are created and paid.</p>"
+                "<code>callback_url</code> are notified when they are created and paid.</p>" + key
             )
         shown = f"{len(newest)} of {len(deliveries)}"
-        return f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + "".join(sections)
+        return (
+            f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + key + "".join(sections)
+        )
+
+    def _webhook_key(self) -> str:
+        """The public key the emulator's webhooks verify with, and the body shape they have."""
+        readings = self.emu.readings
+        return (
+            '<section class="webhook-key"><h2>Webhook public key</h2>'
+            "<p>Handlers in any language verify this emulator's webhooks with this key (the "
+            "portal's <q>Webhook Public Key</q>). Body: <code>webhook_body="
+            f"{esc(readings['webhook_body'])}</code>, retries: <code>webhook_resign="
+            f"{esc(readings['webhook_resign'])}</code>.</p>"
+            f'<pre id="webhook-public-key">{esc(self.emu.webhook_public_key_pem.strip())}</pre>'
+            '<button type="button" data-copy="webhook-public-key">Copy</button></section>'
+        )
 
     async def faults(self, request: web.Request) -> str:
         return self.faults_page(self.emu.faults, request.query.get("spec", ""), None)

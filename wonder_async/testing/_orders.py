@@ -2,22 +2,35 @@
 
 An order record keeps its transactions (``transactions[]``, in creation order) and is saved
 whole, so the SQLite file holds both and :attr:`State.txn_order` (transaction uuid -> order
-number) is rebuilt on restart. Totals and states follow wonder-api.md §2.7 and §3.14a; the
-readings where the docs are silent (documented in ``docs/guides/emulator-payments.md``):
+number) is rebuilt on restart. Records keep amounts as two-place strings and every fact in
+one reading-free form; :meth:`OrdersMixin._order_view` shows them as the chosen readings say
+(``amounts``, ``refunds``; :mod:`._readings`). Totals and states follow wonder-api.md §2.7
+and §3.14a; the rules where the docs are silent (``docs/decisions.md``,
+``docs/guides/emulator-payments.md``):
 
-* ``initial_total`` is the order's ``charge_fee``; ``paid_total`` sums its successful,
-  not voided ``Sales``; ``refunded_total`` its refunds; ``unpaid_total`` is
-  ``initial_total - paid_total`` (never below 0). A pre-authorisation is not paid.
+* ``initial_total`` is the order's ``charge_fee``, or, when ``charge_fee`` is 0 and line items
+  are given, the sum of the line items' ``total`` (OpenCart's only create path sends
+  ``charge_fee "0.00"`` with the items carrying the amount); a non-zero ``charge_fee`` is the
+  total whatever the items say. ``subtotal`` is the same amount, ``initial_tips`` the tips.
+* ``paid_total`` sums its successful, not voided ``Sales``; ``unpaid_total`` is
+  ``initial_total - paid_total`` (never below 0). A pre-authorisation is not paid. There is
+  no order ``refunded_total`` (no Wonder code reads one): each Sales transaction carries
+  ``refunded_amount``, the sum refunded of it.
+* Record-only keys start with ``_`` and are never shown (``_settles_at``: when a pending
+  charge settles; ``_outcome``: how; ``_voids_at``: when a pending void takes effect;
+  ``_at``: a refund's POSIX time, for the five-minute duplicate rule).
 
-The money that moves on an order (charges of saved tokens, voids, refunds) is in
+The money that moves on an order (charges of saved tokens, voids and refunds) is in
 :mod:`._payments`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import secrets
+import time
 import uuid as uuidlib
 from collections.abc import Iterable
 from decimal import Decimal
@@ -27,26 +40,48 @@ from aiohttp import web
 
 from .._models import MAX_TOKEN_LENGTH
 from . import _rules as rules
-from ._common import Reject, amount_field, bad, base_url_of, money, text_field
+from ._common import DUPLICATE_REFERENCE, bad, base_url_of, money, not_found
 from ._customers import CustomersMixin
 from ._query import ORDER_FIELDS, Query, parse_query
 from ._webhooks import WebhooksMixin
 
-__all__ = ["PAY_PATH", "ZERO", "OrdersMixin", "amount_of", "random_digits", "utc_now"]
+__all__ = [
+    "PAY_PATH",
+    "ZERO",
+    "OrdersMixin",
+    "amount_of",
+    "is_voided",
+    "new_transaction",
+    "random_digits",
+    "refunded_of",
+    "utc_now",
+]
 
 PAY_PATH: Final = "/pay/{number}"
-#: Optional order fields kept as sent (after their type check), besides the required ones.
-_ORDER_TEXT_FIELDS: Final = (
-    ("due_date", 32),
-    ("note", 255),
-    ("callback_url", 2048),
-    ("redirect_url", 2048),
+#: Optional order fields kept as checked, besides the required ones.
+_ORDER_OPTIONAL: Final = (
+    "due_date",
+    "note",
+    "callback_url",
+    "redirect_url",
+    "is_only_pre_auth",
+    "line_items",
 )
-_SCALAR: Final = (str, int, float, bool, type(None))
 #: Order-record key (never shown) telling that the order was created with a payment link.
 _WITH_LINK: Final = "_with_payment_link"
 #: The sum of no amounts.
 ZERO: Final = Decimal(0)
+#: Amount keys of an order's view, of its line items and of its transactions.
+_ORDER_AMOUNTS: Final = (
+    "charge_fee",
+    "tips",
+    "initial_total",
+    "initial_tips",
+    "subtotal",
+    "paid_total",
+    "unpaid_total",
+)
+_ITEM_AMOUNTS: Final = ("price", "total")
 
 
 def utc_now() -> str:
@@ -60,23 +95,67 @@ def random_digits(count: int) -> str:
 
 
 def amount_of(transaction: dict[str, Any]) -> Decimal:
-    """A stored transaction's amount."""
+    """A stored transaction's amount (refunds are stored positive)."""
     return Decimal(transaction["amount"])
 
 
-def _line_items(order_in: dict[str, Any]) -> list[dict[str, Any]] | None:
-    items = order_in.get("line_items")
-    if items is None:
-        return None
-    if not isinstance(items, list) or len(items) > 500:
-        raise bad("order.line_items must be a list of at most 500 objects")
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise bad(f"order.line_items[{i}] must be an object")
-        for key, value in item.items():
-            if not isinstance(value, _SCALAR):
-                raise bad(f"order.line_items[{i}].{key} must be a string, number or boolean")
-    return items
+def is_voided(transaction: dict[str, Any]) -> bool:
+    """Whether a stored transaction was voided (``voided`` is a record of 0.1 databases)."""
+    return bool(transaction.get("voided_at") or transaction.get("voided"))
+
+
+def new_transaction(
+    uuid: str, kind: str, currency: str, amount: Decimal, *, payment_method: str
+) -> dict[str, Any]:
+    """A successful, final transaction record (callers change what differs).
+
+    ``payment_data.resp_code``/``resp_msg`` carry the acquirer's answer, where Wonder's iOS
+    SDK reads a decline's reason (DefaultPaymentDelegate.swift:32-41); ``"00"``/``"Approved"``
+    for a success is the emulator's own choice.
+    """
+    sale = kind == "Sales"
+    return {
+        "uuid": uuid,
+        "type": kind,
+        "currency": currency,
+        "amount": money(amount),
+        "success": True,
+        "is_pending": False,
+        "captured": sale,
+        "allow_void": True,
+        "allow_refund": sale,
+        "void_is_pending": False,
+        "voided_at": None,
+        "payment_method": payment_method,
+        "note": None,
+        "original_transaction_uuid": None,
+        "created_at": utc_now(),
+        "payment_data": {
+            "first_6_digits": None,
+            "last_4_digits": None,
+            "credit_card_type": None,
+            "auth_code": random_digits(6),
+            "rrn": random_digits(12),
+            "transaction_state": "success",
+            "resp_code": "00",
+            "resp_msg": "Approved",
+            "token": None,
+        },
+    }
+
+
+def refunded_of(order: dict[str, Any], sale_uuid: str) -> Decimal:
+    """The amount refunded so far of the sale ``sale_uuid``."""
+    return sum(
+        (
+            amount_of(t)
+            for t in order.get("transactions", ())
+            if t["type"] == "Refund"
+            and t["success"]
+            and t["original_transaction_uuid"] == sale_uuid
+        ),
+        ZERO,
+    )
 
 
 class OrdersMixin(CustomersMixin, WebhooksMixin):
@@ -91,7 +170,7 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             (
                 amount_of(t)
                 for t in transactions
-                if t["type"] == "Sales" and t["success"] and not t["voided"]
+                if t["type"] == "Sales" and t["success"] and not is_voided(t)
             ),
             ZERO,
         )
@@ -99,21 +178,59 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             (amount_of(t) for t in transactions if t["type"] == "Refund" and t["success"]), ZERO
         )
         initial = Decimal(order["charge_fee"])
+        items = order.get("line_items")
+        if initial == 0 and items:
+            initial = max(sum((Decimal(i["total"]) for i in items), ZERO), ZERO)
         return {
             "initial_total": initial,
             "paid_total": paid,
             "unpaid_total": max(initial - paid, ZERO),
-            "refunded_total": refunded,
+            "refunded": refunded,
         }
 
+    def _amount(self, amount: Decimal) -> float | str:
+        """An amount as the ``amounts`` reading writes it: a JSON number or ``"21.50"``."""
+        if self.readings.is_("amounts", "string"):
+            return money(amount)
+        return float(amount)
+
     def _order_view(self, order: dict[str, Any]) -> dict[str, Any]:
-        """The order as the gateway shows it: stored fields, totals, transactions."""
+        """The order as the gateway shows it (per the readings): fields, totals, transactions."""
         view = {k: v for k, v in order.items() if not k.startswith("_")}
-        view.setdefault("tips", "0.00")
-        view.update({k: money(v) for k, v in self._totals(order).items()})
-        view["transactions"] = [dict(t) for t in order.get("transactions", ())]
+        totals = self._totals(order)
+        amounts = {
+            "charge_fee": Decimal(order["charge_fee"]),
+            "tips": Decimal(order.get("tips") or 0),
+            "initial_total": totals["initial_total"],
+            "initial_tips": Decimal(order.get("tips") or 0),
+            "subtotal": totals["initial_total"],
+            "paid_total": totals["paid_total"],
+            "unpaid_total": totals["unpaid_total"],
+        }
+        view.update({k: self._amount(amounts[k]) for k in _ORDER_AMOUNTS})
+        if order.get("line_items") is not None:
+            view["line_items"] = [
+                {k: self._amount(Decimal(v)) if k in _ITEM_AMOUNTS else v for k, v in i.items()}
+                for i in order["line_items"]
+            ]
+        view["transactions"] = [
+            self._transaction_view(order, t) for t in order.get("transactions", ())
+        ]
         view.setdefault("created_at", None)
         view.setdefault("updated_at", view["created_at"])
+        return view
+
+    def _transaction_view(self, order: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+        # "voided" was a flag of 0.1 records that no Wonder code shows (voided_at says it).
+        view = {k: v for k, v in stored.items() if not k.startswith("_") and k != "voided"}
+        amount = amount_of(stored)
+        if stored["type"] == "Refund" and self.readings.is_("refunds", "negative_unlinked"):
+            amount = -amount
+            view["original_transaction_uuid"] = None
+        view["amount"] = self._amount(amount)
+        if stored["type"] == "Sales":
+            view["refunded_amount"] = self._amount(refunded_of(order, stored["uuid"]))
+        view["payment_data"] = dict(stored.get("payment_data") or {})
         return view
 
     def _settle(self, order: dict[str, Any]) -> None:
@@ -127,9 +244,9 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             for t in order.get("transactions", ())
             if t["type"] in {"Sales", "Authorization"} and t["success"]
         ]
-        live = [t for t in charges if not t["voided"]]
-        if totals["refunded_total"] > 0:
-            if totals["refunded_total"] >= totals["paid_total"]:
+        live = [t for t in charges if not is_voided(t)]
+        if totals["refunded"] > 0:
+            if totals["refunded"] >= totals["paid_total"]:
                 pair = ("completed", "refunded")
             else:
                 pair = ("in_completed", "partial_paid")
@@ -145,64 +262,134 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             pair = ("completed", "over_paid")
         order["state"], order["correspondence_state"] = pair
 
-    def _commit(self, order: dict[str, Any], action: str | None) -> dict[str, Any]:
-        """Settle and save ``order``, send ``action``'s webhook; return the order's view."""
+    def _commit(self, order: dict[str, Any], *actions: str) -> dict[str, Any]:
+        """Settle and save ``order``, send each action's webhook; return the order's view."""
         self._settle(order)
         self.state.save_order(order)
+        if any("_settles_at" in t or "_voids_at" in t for t in order["transactions"]):
+            self._pending_orders.add(order["number"])
         view = self._order_view(order)
-        if action is not None:
+        for action in actions:
             self._notify(action, view)
         return view
 
+    # --- pending charges and voids -------------------------------------------------------
+
+    def _schedule_settle(self) -> None:
+        """Settle what is pending once ``pending_seconds`` have passed (webhooks included)."""
+
+        async def later() -> None:
+            await asyncio.sleep(self.pending_seconds)
+            self.settle_due()
+
+        # Not in _background: wait_for_webhooks() waits for deliveries, not for this timer.
+        task = asyncio.get_running_loop().create_task(later())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+    def settle_due(self, now: float | None = None) -> None:
+        """Settle every pending charge and void whose time has come, and send its webhook.
+
+        Runs before each API request and ``pending_seconds`` after each pending operation,
+        so every answer and webhook after that moment shows the settled state.
+
+        :param now: the moment to settle up to (``time.time()`` seconds); a test passes a
+            later time to settle at once instead of waiting ``pending_seconds``.
+        """
+        now = time.time() if now is None else now
+        for number in list(self._pending_orders):
+            stored = self.state.orders.get(number)
+            if stored is None:
+                self._pending_orders.discard(number)
+                continue
+            order = self._copy(stored)
+            actions: list[str] = []
+            changed = False  # an approved pre-authorisation settles without a webhook
+            for t in order["transactions"]:
+                if t.get("_settles_at", now + 1) <= now:
+                    actions.extend(self._settle_charge(t))
+                    changed = True
+                if t.get("_voids_at", now + 1) <= now:
+                    del t["_voids_at"]
+                    self._finish_void(t)
+                    actions.append("transaction.voided")
+                    changed = True
+            if changed:
+                self._pending_orders.discard(number)
+                self._commit(order, *actions)
+
+    def _settle_charge(self, transaction: dict[str, Any]) -> list[str]:
+        """A pending charge turns final; returns the webhook actions it causes."""
+        del transaction["_settles_at"]
+        approved = transaction.pop("_outcome", "success") == "success"
+        data = transaction["payment_data"]
+        transaction.update(is_pending=False, success=approved)
+        if approved:
+            sale = transaction["type"] == "Sales"
+            transaction.update(allow_void=True, allow_refund=sale, captured=sale)
+            data.update(auth_code=random_digits(6), transaction_state="success")
+            data.update(resp_code="00", resp_msg="Approved")
+            return ["order.paid"] if sale else []
+        data.update(transaction_state="failed", **self._decline_reason(transaction))
+        return ["order.payment_failure"]
+
+    @staticmethod
+    def _decline_reason(transaction: dict[str, Any]) -> dict[str, str]:
+        code, message = transaction.pop("_decline", None) or ("51", "Insufficient funds")
+        return {"resp_code": code, "resp_msg": message}
+
+    @staticmethod
+    def _finish_void(transaction: dict[str, Any]) -> None:
+        transaction.update(void_is_pending=False, voided_at=utc_now())
+        transaction["payment_data"] = {**transaction["payment_data"], "transaction_state": "voided"}
+
+    # --- look-ups --------------------------------------------------------------------------
+
     def _order_from(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The order named by ``body["order"]`` (``number`` or ``reference_number``), a copy."""
+        """The order named by ``body["order"]`` (``number``, ``reference_number`` or both of
+        one order), a copy."""
         wanted = rules.order_key(body)
-        number = wanted.get("number") or self.state.order_by_ref.get(wanted["reference_number"])
-        order = self.state.orders.get(number) if number is not None else None
+        number = wanted.get("number")
+        by_ref = wanted.get("reference_number")
+        found = self.state.order_by_ref.get(by_ref) if by_ref is not None else None
+        if number is not None and by_ref is not None and found != number:
+            if found is None or number not in self.state.orders:
+                raise not_found("order", "no order has this number and reference_number")
+            raise bad("order.reference_number: names another order than order.number")
+        order = self.state.orders.get(number or found or "")
         if order is None:
-            raise Reject(404, 404, "order not found")
+            raise not_found("order")
         return self._copy(order)
 
     @staticmethod
     def _copy(order: dict[str, Any]) -> dict[str, Any]:
-        return {**order, "transactions": [dict(t) for t in order.get("transactions", ())]}
+        return {
+            **order,
+            "transactions": [
+                {**t, "payment_data": dict(t.get("payment_data") or {})}
+                for t in order.get("transactions", ())
+            ],
+        }
 
     def _new_order(self, order_in: Any, customer_uuid: Any) -> dict[str, Any]:
         """Validate create-order fields; return the new (unsaved) order record."""
-        order_in = rules.order(rules.obj({"order": order_in}, "order", "order") or {})
+        checked = rules.order(rules.obj({"order": order_in}, "order", "order") or {})
         rules.text({"customer_uuid": customer_uuid}, "customer_uuid", "customer_uuid",
                    max_length=MAX_TOKEN_LENGTH)  # fmt: skip
-        ref = text_field(order_in, "reference_number", "order.", required=True)
-        amount_field(order_in, "charge_fee", "order.", required=True)
-        fee: str = order_in["charge_fee"]  # kept as written ("1" stays "1")
-        currency = text_field(order_in, "currency", "order.", required=True, max_len=3)
-        tips = amount_field(order_in, "tips", "order.", required=False)
         if customer_uuid is not None:
-            if not isinstance(customer_uuid, str):
-                raise bad("customer_uuid must be a string")
             self._customer_or_404(customer_uuid)
+        ref = checked["reference_number"]
         if ref in self.state.order_by_ref:
-            raise bad("order.reference_number: already exists")
+            raise bad("order.reference_number: already exists", error_code=DUPLICATE_REFERENCE)
         order: dict[str, Any] = {
             "number": f"{len(self.state.orders) + 1:06d}{uuidlib.uuid4().hex[:8]}",
             "reference_number": ref,
             "customer_uuid": customer_uuid,
-            "currency": currency,
-            "charge_fee": fee,
-            "tips": money(tips) if tips is not None else "0.00",
+            "currency": checked["currency"],
+            "charge_fee": checked["charge_fee"],
+            "tips": checked.get("tips") or "0.00",
         }
-        for key, max_len in _ORDER_TEXT_FIELDS:
-            value = text_field(order_in, key, "order.", required=False, max_len=max_len)
-            if value is not None:
-                order[key] = value
-        items = _line_items(order_in)
-        if items is not None:
-            order["line_items"] = items
-        pre_auth = order_in.get("is_only_pre_auth")
-        if pre_auth is not None:
-            if not isinstance(pre_auth, bool):
-                raise bad("order.is_only_pre_auth must be true or false")
-            order["is_only_pre_auth"] = pre_auth
+        order.update({k: checked[k] for k in _ORDER_OPTIONAL if k in checked})
         now = utc_now()
         order.update(
             state="invoiced",
@@ -232,13 +419,17 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
 
     async def _get_order(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         rules.only_keys(body, ["order", "transaction"])
-        if "order" not in body and "transaction" in body:
-            uuid = rules.transaction_uuid(body, required=True) or ""
-            number = self.state.txn_order.get(uuid)
+        uuid = rules.transaction_uuid(body, required="order" not in body)
+        if "order" not in body:
+            number = self.state.txn_order.get(uuid or "")
             if number is None:
-                raise Reject(404, 404, "no order has this transaction")
+                raise not_found("order", "no order has this transaction")
             return {"order": self._order_view(self.state.orders[number])}, 200
-        return {"order": self._order_view(self._order_from(body))}, 200
+        order = self._order_from(body)
+        if uuid is not None and self.state.txn_order.get(uuid) != order["number"]:
+            # OpenCart sends order and transaction together (library :154-172): they must agree.
+            raise bad("transaction.uuid: is not a transaction of the order named by order")
+        return {"order": self._order_view(order)}, 200
 
     async def _list_orders(self, request: web.Request, _body: Any) -> tuple[dict[str, Any], int]:
         query = parse_query(request.query.items(), ORDER_FIELDS, params=["customer_uuid"])
@@ -282,7 +473,8 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         order = self.state.orders.get(request.match_info["number"])
         if order is None:
             raise web.HTTPNotFound(text="no such order")
-        text = html.escape(f"Pay {order['charge_fee']} {order['currency']} for {order['number']}")
+        total = money(self._totals(order)["initial_total"])
+        text = html.escape(f"Pay {total} {order['currency']} for {order['number']}")
         page = f'<p>{text}</p><form method="post"><button type="submit">Pay</button></form>'
         return web.Response(text=page, content_type="text/html")
 
@@ -305,33 +497,11 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
             return
         if order.get("state") == "voided":
             return
-        now = utc_now()
-        order["transactions"].append(
-            {
-                "uuid": str(uuidlib.uuid4()),
-                "type": "Sales",
-                "currency": order["currency"],
-                "amount": money(self._totals(order)["unpaid_total"]),
-                "success": True,
-                "is_pending": False,
-                "captured": True,
-                "allow_void": True,
-                "allow_refund": True,
-                "void_is_pending": False,
-                "voided": False,
-                "payment_method": "credit_card",
-                "note": "paid through the payment link",
-                "original_transaction_uuid": None,
-                "created_at": now,
-                "payment_data": {
-                    "first_6_digits": "424242",
-                    "last_4_digits": "4242",
-                    "credit_card_type": "visa",
-                    "auth_code": random_digits(6),
-                    "rrn": random_digits(12),
-                    "transaction_state": "success",
-                    "token": None,
-                },
-            }
-        )
+        amount = self._totals(order)["unpaid_total"]
+        sale = new_transaction(str(uuidlib.uuid4()), "Sales", order["currency"], amount,
+                               payment_method="credit_card")  # fmt: skip
+        sale["note"] = "paid through the payment link"
+        sale["payment_data"].update(first_6_digits="424242", last_4_digits="4242",
+                                    credit_card_type="visa")  # fmt: skip
+        order["transactions"].append(sale)
         self._commit(order, "order.paid")

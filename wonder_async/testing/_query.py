@@ -1,7 +1,7 @@
 """The Query DSL of the list endpoints (wonder-api.md §4.5), parsed strictly and applied.
 
 ``filter[field][_op]=value`` (repeatable; conditions are ANDed), ``limit`` (1 to
-:data:`~wonder_async.resources.customers.MAX_PAGE_SIZE`) and ``offset`` (0 or more), as the
+:data:`~wonder_async.resources._listing.MAX_PAGE_SIZE`) and ``offset`` (0 or more), as the
 customers and orders lists take them. Values are what the SDK's ``filter_query`` sends:
 booleans as ``1``/``0``, lists (``_in``/``_not_in``) comma-separated.
 
@@ -26,7 +26,7 @@ import attrs
 
 from .._errors import ValidationError
 from .._models import MAX_TEXT_LENGTH, check_text
-from ..resources.customers import FILTER_OPS, MAX_PAGE_SIZE
+from ..resources._listing import FILTER_OPS, MAX_PAGE_SIZE
 from ._rules import parse_datetime
 
 __all__ = [
@@ -88,7 +88,8 @@ ORDER_FIELDS: Final[Mapping[str, str]] = {
     "initial_total": NUMBER,
     "paid_total": NUMBER,
     "unpaid_total": NUMBER,
-    "refunded_total": NUMBER,
+    "subtotal": NUMBER,
+    "initial_tips": NUMBER,
     "created_at": DATETIME,
     "updated_at": DATETIME,
     "is_only_pre_auth": BOOLEAN,
@@ -97,7 +98,10 @@ ORDER_FIELDS: Final[Mapping[str, str]] = {
     "transactions.amount": NUMBER,
     "transactions.currency": TEXT,
     "transactions.success": BOOLEAN,
-    "transactions.voided": BOOLEAN,
+    "transactions.is_pending": BOOLEAN,
+    "transactions.refunded_amount": NUMBER,
+    "transactions.original_transaction_uuid": TEXT,
+    "transactions.voided_at": DATETIME,
     "transactions.created_at": DATETIME,
 }
 

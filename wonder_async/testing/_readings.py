@@ -260,7 +260,13 @@ class Readings(Mapping[str, str]):
 
     @classmethod
     def parse(cls, assignments: Iterable[str], base: Mapping[str, str] | None = None) -> Readings:
-        """``["charges=pending", ...]`` (the CLI's ``--reading``) over ``base``."""
+        """``["charges=pending", ...]`` (the CLI's ``--reading``) over ``base``.
+
+        :param assignments: ``NAME=VALUE`` texts; a later one wins.
+        :param base: choices they override (e.g. from a readings file).
+        :returns: the readings, defaults for the rest.
+        :raises ValueError: naming a text without ``=``, an unknown reading or value.
+        """
         chosen = dict(base or {})
         for text in assignments:
             name, sep, value = text.partition("=")
@@ -276,6 +282,10 @@ class Readings(Mapping[str, str]):
         A value that is not a known value of its reading (``wonder conformance`` writes
         ``null`` for "not observed" and ``"unknown:…"`` for "none of the known values") keeps
         the default; unknown reading names are refused.
+
+        :param path: the JSON file.
+        :returns: the readings the file sets, defaults for the rest.
+        :raises ValueError: when it is not a readings file or names an unknown reading.
         """
         doc = json.loads(Path(path).read_text())
         if not isinstance(doc, dict) or not isinstance(doc.get("readings"), dict):
@@ -288,16 +298,28 @@ class Readings(Mapping[str, str]):
         return cls(chosen)
 
     def is_(self, name: str, value: str) -> bool:
-        """Whether reading ``name`` is set to ``value`` (both must exist)."""
+        """Whether reading ``name`` is set to ``value`` (both must exist).
+
+        :param name: a reading of :data:`READINGS`.
+        :param value: one of its values.
+        :returns: ``True`` when that value is chosen.
+        :raises ValueError: for an unknown reading or value (a typo never silently fails).
+        """
         _check_name(name).value(value)
         return self._chosen[name] == value
 
     def non_default(self) -> dict[str, str]:
-        """The readings set to something other than their default."""
+        """The readings set to something other than their default.
+
+        :returns: ``{name: value}`` of those readings only.
+        """
         return {n: v for n, v in self._chosen.items() if v != READINGS[n].default}
 
     def to_json(self) -> dict[str, Any]:
-        """The file format :meth:`load` reads."""
+        """The file format :meth:`load` reads.
+
+        :returns: ``{"format": FILE_FORMAT, "readings": {name: value}}`` for every reading.
+        """
         return {"format": FILE_FORMAT, "readings": dict(self._chosen)}
 
     def __getitem__(self, name: str) -> str:
@@ -318,6 +340,7 @@ def variants(names: Iterable[str] | None = None) -> list[dict[str, str]]:
     reading alone, then every named reading's first non-default value together.
 
     :param names: the readings that bear on the guarantee (default: all).
+    :returns: one ``{name: value}`` mapping per set, for ``Emulator(readings=...)``.
     """
     chosen = [_check_name(n) for n in (names if names is not None else READINGS)]
     alone = [{r.name: v} for r in chosen for v in r.names if v != r.default]

@@ -28,7 +28,7 @@ import struct
 import threading
 import uuid as uuidlib
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -44,14 +44,16 @@ from .._signing import (
     load_private_key,
     load_public_key,
 )
-from .._wire import Paths, error_envelope, ok_envelope
+from .._wire import Paths, ok_envelope
+from . import _rules as rules
 from ._auth import MAX_SKEW, AuthMixin, ReplayGuard, generate_key_pair, public_pem
-from ._common import Handler, Reject, bad
+from ._common import FAULT, INVALID, INVALID_CURRENCY, NO_ENDPOINT, Handler, Reject, bad, error_body
 from ._customers import THREE_DS_PATH
 from ._dashboard import Dashboard
 from ._faults import ROUTES, FaultPlan, parse_faults
 from ._orders import PAY_PATH
 from ._payments import PaymentsMixin
+from ._readings import Readings
 from ._rules import parse_body, path_param
 from ._state import State
 
@@ -66,6 +68,8 @@ _STATS_PATH: Final = "/__emulator/stats"
 _API_PREFIX: Final = Paths.ECHO.rsplit("/", 1)[0]
 #: Fault kinds that let the request be processed and spoil only the answer.
 _AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
+#: Distinct unknown fields counted per route (``emu.stats["unknown_keys"]``).
+_MAX_UNKNOWN_FIELDS: Final = 200
 
 
 class Emulator(AuthMixin, PaymentsMixin):
@@ -95,6 +99,11 @@ class Emulator(AuthMixin, PaymentsMixin):
     :param dedupe_charges: answer a charge whose ``payment.uuid`` was seen before with that
         first charge (the default); ``False`` charges it again, as a gateway that ignores the
         uuid would, so a test can see a client that sends a charge twice.
+    :param readings: the value of each reading where the real gateway's behaviour is unknown
+        (:data:`~wonder_async.testing.READINGS`), e.g. ``{"charges": "pending"}``; the others
+        keep their defaults. ``emu.readings`` is the resulting :class:`Readings`.
+    :param pending_seconds: how long a pending charge (``charges=pending``) or void
+        (``voids=pending``) stays pending before it settles.
     """
 
     def __init__(
@@ -111,7 +120,14 @@ class Emulator(AuthMixin, PaymentsMixin):
         dashboard: bool = True,
         reject_replays: bool = False,
         dedupe_charges: bool = True,
+        readings: Mapping[str, str] | Readings | None = None,
+        pending_seconds: float = 1.0,
     ) -> None:
+        if not pending_seconds >= 0:  # also refuses NaN
+            raise ValueError(f"pending_seconds: must be 0 or more (got {pending_seconds!r})")
+        #: The chosen value of every reading; handlers ask ``self.readings.is_(name, value)``.
+        self.readings = readings if isinstance(readings, Readings) else Readings(readings)
+        self.pending_seconds = float(pending_seconds)
         if public_key is not None and private_key is not None:
             raise ValueError("give public_key or private_key, not both")
         self.host = host
@@ -125,6 +141,8 @@ class Emulator(AuthMixin, PaymentsMixin):
         self._start_rules = {route: list(rules) for route, rules in self.faults.rules.items()}
         self._start_scripts = {route: list(kinds) for route, kinds in self.faults.scripts.items()}
         self.requests: Counter[str] = Counter()
+        #: Keys the emulator tolerated but does not know, per route: ``{route: {field: n}}``.
+        self.unknown_keys: dict[str, Counter[str]] = {}
         self._keys: dict[str, rsa.RSAPublicKey] = {}
         #: The app's private key PEM, or ``None`` when only its public key was given.
         self.private_key_pem: str | None
@@ -153,6 +171,11 @@ class Emulator(AuthMixin, PaymentsMixin):
         except BaseException:
             self.state.close()
             raise
+        self._pending_orders = {
+            number
+            for number, order in self.state.orders.items()
+            if any("_settles_at" in t or "_voids_at" in t for t in order["transactions"])
+        }
         self._runner: web.AppRunner | None = None
         self._dashboard = Dashboard(self) if dashboard else None
         self.base_url = ""
@@ -168,6 +191,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         self._deliveries = itertools.count(1)
         self._webhook_session: aiohttp.ClientSession | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.Task[None]] = set()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -178,6 +202,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         ``wonder emulator --faults``); rules added since are dropped.
         """
         self.state.reset()
+        self._pending_orders.clear()
         self.faults.clear()
         self.faults.rules.update({k: list(v) for k, v in self._start_rules.items()})
         self.faults.scripts.update({k: deque(v) for k, v in self._start_scripts.items()})
@@ -185,6 +210,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         if self.replays is not None:
             self.replays.clear()
         self.requests.clear()
+        self.unknown_keys.clear()
         self.webhook_log.clear()
 
     @property
@@ -199,9 +225,16 @@ class Emulator(AuthMixin, PaymentsMixin):
         return f"{self.base_url}/"
 
     @property
-    def stats(self) -> dict[str, dict[str, int]]:
-        """Requests seen per route and faults injected per kind."""
-        return {"requests": dict(self.requests), "faults": dict(self.faults.injected)}
+    def stats(self) -> dict[str, Any]:
+        """Requests seen per route, faults injected per kind, the active readings and the
+        unknown keys tolerated per route (``{"orders.create": {"order.customer": 1}}``), so a
+        test can assert that its client sends only documented fields."""
+        return {
+            "requests": dict(self.requests),
+            "faults": dict(self.faults.injected),
+            "readings": dict(self.readings),
+            "unknown_keys": {route: dict(keys) for route, keys in self.unknown_keys.items()},
+        }
 
     def make_app(self) -> web.Application:
         """Build the aiohttp application, for embedding in another server or a test client.
@@ -265,10 +298,11 @@ class Emulator(AuthMixin, PaymentsMixin):
 
     async def stop(self) -> None:
         """Stop serving and close the database."""
-        for task in list(self._background):
+        tasks = self._background | self._timers
+        for task in tasks:
             task.cancel()
-        if self._background:
-            await asyncio.wait(self._background)
+        if tasks:
+            await asyncio.wait(tasks)
         if self._webhook_session is not None:
             await self._webhook_session.close()
             self._webhook_session = None
@@ -360,18 +394,25 @@ class Emulator(AuthMixin, PaymentsMixin):
             status = 200
             try:
                 self._authenticate(request, body)
+                self.settle_due()  # pending charges and voids whose time has come
+                unknown: Counter[str] = Counter()
                 try:  # the input rules (_rules/): a refusal names the field and the rule
-                    payload = parse_body(body)
-                    for param, value in request.match_info.items():
-                        path_param(param, value)
-                    data, status = await handler(request, payload)
+                    with rules.collect_unknown_keys(unknown):
+                        payload = parse_body(body)
+                        for param, value in request.match_info.items():
+                            path_param(param, value)
+                        data, status = await handler(request, payload)
                 except ValidationError as exc:
-                    raise bad(str(exc)) from None
+                    raise _refusal(exc) from None
+                finally:
+                    if unknown:
+                        self._count_unknown(name, unknown)
                 envelope = ok_envelope(data)
             except Reject as exc:
-                status, envelope = exc.status, error_envelope(exc.code, exc.message)
-                if exc.data is not None:
-                    envelope["data"] = exc.data
+                # errors=envelope: a business refusal is HTTP 200 with a non-200 code, as
+                # Wonder's clients read it; authentication failures keep 401/403 always.
+                http = exc.auth or self.readings.is_("errors", "http")
+                status, envelope = (exc.status if http else 200), exc.envelope()
             # Faults after processing spoil any answer, success or error, as a proxy would.
             if after == "reset_after":
                 return _reset(request)
@@ -382,6 +423,12 @@ class Emulator(AuthMixin, PaymentsMixin):
 
         return endpoint
 
+    def _count_unknown(self, route: str, unknown: Counter[str]) -> None:
+        seen = self.unknown_keys.setdefault(route, Counter())
+        for field, count in unknown.items():
+            if field in seen or len(seen) < _MAX_UNKNOWN_FIELDS:  # bounded against junk keys
+                seen[field] += count
+
     def _early_fault(self, request: web.Request, kind: str, param: float | None) -> web.Response:
         if kind == "reset":
             return _reset(request)
@@ -391,17 +438,17 @@ class Emulator(AuthMixin, PaymentsMixin):
             )
         status = int(kind)
         headers = {"Retry-After": f"{param if param is not None else 1:g}"} if status == 429 else {}
-        envelope = error_envelope(status, "injected fault")
+        envelope = error_body(status, "injected fault", FAULT)
         return web.json_response(envelope, status=status, headers=headers)
 
     async def _stats_endpoint(self, _request: web.Request) -> web.Response:
         return web.json_response(ok_envelope(self.stats))
 
     async def _no_such_endpoint(self, request: web.Request) -> web.Response:
-        envelope = error_envelope(
-            404, f"no such endpoint: {request.method} {request.raw_path}"[:300]
-        )
-        return web.json_response(envelope, status=404)
+        # A wrong URL, not a business refusal: HTTP 404 under every reading, and its message
+        # does not say "not found", so no client reads it as "that order does not exist".
+        message = f"no such endpoint: {request.method} {request.raw_path}"[:300]
+        return web.json_response(error_body(404, message, NO_ENDPOINT), status=404)
 
     async def _reset_endpoint(self, _request: web.Request) -> web.Response:
         self.reset()
@@ -411,6 +458,12 @@ class Emulator(AuthMixin, PaymentsMixin):
 
     async def _echo(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         return {"message": body.get("message")}, 200
+
+
+def _refusal(exc: ValidationError) -> Reject:
+    """A field that broke an input rule; an unknown currency carries the code Wonder's
+    OpenCart plugin reads for it (``EO100102``, catalog controller:851-853)."""
+    return bad(str(exc), error_code=INVALID_CURRENCY if exc.rule == "iso4217" else INVALID)
 
 
 def _reset(request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from .._errors import ConfigurationError
+from ._readings import Readings, describe
 from ._server import Emulator
 from ._webhooks import DEFAULT_WEBHOOK_LOG_LIMIT
 
@@ -80,6 +81,42 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_WEBHOOK_LOG_LIMIT})",
     )
     parser.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="play one reading of the gateway where its behaviour is unknown, e.g. "
+        "charges=pending (repeatable; --list-readings shows them all)",
+    )
+    parser.add_argument(
+        "--readings",
+        type=Path,
+        default=None,
+        metavar="FILE.json",
+        help="readings file (as `wonder conformance` writes it); --reading overrides it",
+    )
+    parser.add_argument(
+        "--list-readings",
+        action="store_true",
+        help="print every reading, its values, default and evidence, and exit",
+    )
+    parser.add_argument(
+        "--pending-seconds",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="how long a pending charge or void stays pending (charges=pending, voids=pending; "
+        "default 1)",
+    )
+    parser.add_argument(
+        "--webhook-key-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write the emulator's webhook public key (PEM) here, for webhook handlers in "
+        "other languages",
+    )
+    parser.add_argument(
         "--key-out",
         type=Path,
         default=None,
@@ -95,7 +132,7 @@ def _write_private_key(path: Path, pem: str) -> None:
         f.write(pem)
 
 
-async def _serve(emu: Emulator) -> None:
+async def _serve(emu: Emulator, lines: list[str]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -104,16 +141,34 @@ async def _serve(emu: Emulator) -> None:
         print(f"base_url     {emu.base_url}", flush=True)
         if emu.dashboard_url is not None:
             print(f"dashboard    {emu.dashboard_url}", flush=True)
+        for line in lines:
+            print(line, flush=True)
+        # The public half only (the portal's "Webhook Public Key"): handlers in any language
+        # verify the emulator's webhooks with it. Last, so the lines above stay NAME VALUE.
+        print("webhook_public_key", flush=True)
+        print(emu.webhook_public_key_pem.strip(), flush=True)
         await stop.wait()
 
 
 def run_emulator(args: argparse.Namespace) -> int:
     """Run the emulator as configured by :func:`add_emulator_arguments`; return exit status.
 
-    Prints ``app_id``, ``private_key`` (when generated) and, once listening, ``base_url``
-    and ``dashboard`` (unless ``--no-dashboard``) lines; returns 0 after SIGINT/SIGTERM, 2 for
-    bad options, 1 when it cannot listen.
+    Prints ``app_id``, ``private_key`` (when generated) and, once listening, ``base_url``,
+    ``dashboard`` (unless ``--no-dashboard``), one ``reading NAME=VALUE`` per non-default
+    reading, ``webhook_key PATH`` (with ``--webhook-key-file``) lines, then the line
+    ``webhook_public_key`` followed by that PEM; returns 0 after SIGINT/SIGTERM, 2 for
+    bad options, 1 when it cannot listen. ``--list-readings`` prints the readings and
+    returns 0 without serving.
     """
+    if args.list_readings:
+        print(describe())
+        return 0
+    try:
+        base = dict(Readings.load(args.readings)) if args.readings is not None else None
+        readings = Readings.parse(args.reading, base)
+    except (ValueError, OSError) as exc:
+        print(f"wonder emulator: {exc}", file=sys.stderr)
+        return 2
     if args.public_key is not None and args.app_id is None:
         print("wonder emulator: --public-key needs --app-id", file=sys.stderr)
         return 2
@@ -142,6 +197,8 @@ def run_emulator(args: argparse.Namespace) -> int:
             dashboard=not args.no_dashboard,
             reject_replays=args.reject_replays,
             dedupe_charges=not args.no_dedupe_charges,
+            readings=readings,
+            pending_seconds=args.pending_seconds,
         )
     except (ValueError, ConfigurationError, OSError, sqlite3.Error) as exc:
         print(f"wonder emulator: {exc}", file=sys.stderr)
@@ -154,8 +211,17 @@ def run_emulator(args: argparse.Namespace) -> int:
         if not reuse:
             _write_private_key(key_path, emu.private_key_pem)
         print(f"private_key  {key_path}", flush=True)
+    lines = [f"reading      {n}={v}" for n, v in readings.non_default().items()]
+    if args.webhook_key_file is not None:
+        try:
+            args.webhook_key_file.write_text(emu.webhook_public_key_pem)
+        except OSError as exc:
+            emu.state.close()
+            print(f"wonder emulator: --webhook-key-file: {exc}", file=sys.stderr)
+            return 2
+        lines.append(f"webhook_key  {args.webhook_key_file}")
     try:
-        asyncio.run(_serve(emu))
+        asyncio.run(_serve(emu, lines))
     except OSError as exc:
         print(f"wonder emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

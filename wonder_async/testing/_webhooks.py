@@ -2,8 +2,13 @@
 
 Each state change of an order is POSTed to the order's ``callback_url`` in the background,
 signed like a request (Credential/Nonce/Signature) with the emulator's webhook key, with the
-action in ``X-Action`` and the body ``{"order": ...}`` (the Query order answer, wonder-api.md
-§2.7); every attempt is appended to ``Emulator.webhook_log``, which keeps the newest
+action in ``X-Action``. The body follows the ``webhook_body`` reading: ``envelope`` (the
+default) is the Query order answer ``{"code": 200, "message": "success", "data": {"order":
+...}}``, ``order`` the order at the root, ``wrapped`` ``{"order": ...}`` (what 0.1 sent).
+Wonder's WooCommerce handler reads the first two (gateway.php:1009-1019). With
+``webhook_resign=fresh`` every attempt is signed again; with ``original`` retries resend the
+first attempt's headers and body byte for byte, so their Credential time ages. Every attempt
+is appended to ``Emulator.webhook_log``, which keeps the newest
 ``Emulator.webhook_log_limit`` attempts (1000 unless set) so a long-running ``wonder emulator``
 does not grow without bound. The callback URL is used exactly
 as the merchant wrote it: its path and query are neither decoded nor re-encoded, so the URI
@@ -20,6 +25,7 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from .._wire import ok_envelope
 from ._common import EmulatorBase
 
 __all__ = ["DEFAULT_WEBHOOK_LOG_LIMIT", "WebhooksMixin"]
@@ -72,18 +78,31 @@ class WebhooksMixin(EmulatorBase):
         while self._background:
             await asyncio.wait(list(self._background))
 
+    def _webhook_body(self, order: dict[str, Any]) -> dict[str, Any]:
+        if self.readings.is_("webhook_body", "order"):
+            return order
+        if self.readings.is_("webhook_body", "wrapped"):
+            return {"order": order}
+        return ok_envelope({"order": order})
+
     async def _deliver(self, action: str, url: str, order: dict[str, Any]) -> None:
         # encoded=True: "%2F" in the merchant's query stays "%2F" (URL() would decode it).
         target = URL(url, encoded=True)
         uri = target.raw_path_qs
-        body = json.dumps({"order": order}).encode()
+        body = json.dumps(self._webhook_body(order)).encode()
+        resign = self.readings.is_("webhook_resign", "fresh")
+        first: dict[str, str] | None = None
         if self._webhook_session is None:
             self._webhook_session = aiohttp.ClientSession()
         delivery = next(self._deliveries)
         for attempt, delay in enumerate((0.0, *self.webhook_retry_delays), start=1):
             await asyncio.sleep(delay)
-            headers = self._webhook_signer.sign("POST", uri, body)
-            headers.update({"Content-Type": "application/json", "X-Action": action})
+            if first is None or resign:
+                headers = self._webhook_signer.sign("POST", uri, body)
+                headers.update({"Content-Type": "application/json", "X-Action": action})
+                first = headers
+            else:
+                headers = dict(first)
             status: int | str
             try:
                 async with self._webhook_session.post(

@@ -5,16 +5,20 @@ Blocking twin generated from wonder_async by scripts/gen_sync.py; do not edit.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from wonder_async._errors import BadRequestError
 from wonder_async._models import Order, Refund
 from wonder_async.resources._order_fields import order_key
 from wonder_async.resources.orders import (
+    DUPLICATE_REFUND_CODE,
     _check_uuid,
     _order,
     _OrdersRequests,
+    duplicate_refund_outcome,
     refund_from,
     refund_uuids,
 )
@@ -135,8 +139,11 @@ class Orders(_OrdersRequests, SyncResource):
     ) -> Order:
         """Void a transaction of an order (``transaction_uuid``), or a whole unpaid order.
 
-        Made safe to retry: after a failure that may have reached the gateway, the order is
-        looked up, and the void is sent again only if it did not take effect.
+        Made safe to retry: a transaction's order is read first, and after a failure that may
+        have reached the gateway it is looked up again; the void is sent again only if the
+        order shows no sign of it (``voided_at``, ``void_is_pending``,
+        ``payment_data.transaction_state`` ``voided``, ``allow_void`` turned false, or the
+        order ``voided``).
 
         :param number: Wonder's order number (give this or ``reference_number``).
         :param reference_number: your own id of the order.
@@ -148,7 +155,15 @@ class Orders(_OrdersRequests, SyncResource):
         :raises OutcomeUnknownError: the void failed ambiguously and could not be looked up.
         """
         key = order_key(number, reference_number)
-        return _order(self._client._execute(self._void_request(key, transaction_uuid)))
+        if transaction_uuid is not None:
+            _check_uuid("transaction.uuid", transaction_uuid)
+        before = (
+            self._client._execute(self._check_request(key))
+            if transaction_uuid is not None
+            else None
+        )
+        request = self._void_request(key, transaction_uuid, before)
+        return _order(self._client._execute(request))
 
     def refund(
         self,
@@ -161,8 +176,14 @@ class Orders(_OrdersRequests, SyncResource):
         """Refund ``amount`` (all or part) of a successful sale of an order.
 
         The order is read first, so that after a failure that may have reached the gateway a
-        look-up can tell this refund from earlier ones; the refund is sent again only if it
-        did not take effect. Refunds never exceed what is left of the sale.
+        look-up can tell this refund from earlier ones (a refund is a transaction of ``type``
+        "Refund", any case, of the same absolute amount, linked to the sale by
+        ``original_transaction_uuid`` when the gateway sends one); the refund is sent again
+        only if it did not take effect. When the gateway refuses it as a repeat (code
+        ``100701``: one refund of the same amount per sale per five minutes), the order is read
+        again: a new refund of ``amount`` there is this call's own (returned, ``recovered``);
+        otherwise the error says from when retrying is allowed (``retry_after``). Refunds
+        never exceed what is left of the sale.
 
         :param transaction_uuid: the sale to refund.
         :param amount: ``str`` or ``Decimal`` above 0 with at most 2 places.
@@ -171,7 +192,8 @@ class Orders(_OrdersRequests, SyncResource):
         :returns: the :class:`Refund` with the new refund ``transaction`` and the ``order``.
         :raises ValidationError: before sending, naming the field that breaks a rule.
         :raises NotFoundError: there is no such order.
-        :raises BadRequestError: the gateway refused (not refundable, amount above what is left).
+        :raises BadRequestError: the gateway refused (not refundable, amount above what is left,
+            code ``100701``: a refund of the same amount within five minutes).
         :raises OutcomeUnknownError: the refund failed ambiguously and could not be looked up.
         """
         key = order_key(number, reference_number)
@@ -179,4 +201,13 @@ class Orders(_OrdersRequests, SyncResource):
         value = self._refund_amount(amount)
         before = refund_uuids(self._client._execute(self._check_request(key)), transaction_uuid)
         request = self._refund_request(key, transaction_uuid, value, before)
-        return refund_from(self._client._execute(request), transaction_uuid, before)
+        first_sent = time.time()
+        try:
+            data = self._client._execute(request)
+        except BadRequestError as exc:
+            if exc.code != DUPLICATE_REFUND_CODE:
+                raise
+            # Refused as a repeat: this call's own first attempt, or an earlier refund?
+            after = self._client._execute(self._check_request(key))
+            return duplicate_refund_outcome(exc, after, transaction_uuid, value, before, first_sent)
+        return refund_from(data, transaction_uuid, before, value)

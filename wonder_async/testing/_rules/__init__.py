@@ -39,6 +39,7 @@ from .objects import payment as payment
 from .objects import transaction_uuid as transaction_uuid
 from .values import amount as amount
 from .values import boolean as boolean
+from .values import collect_unknown_keys as collect_unknown_keys
 from .values import currency as currency
 from .values import enum as enum
 from .values import integer as integer
@@ -57,6 +58,7 @@ __all__ = [
     "amount",
     "boolean",
     "card",
+    "collect_unknown_keys",
     "currency",
     "customer_fields",
     "enum",

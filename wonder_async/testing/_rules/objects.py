@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from decimal import Decimal
 from typing import Any, Final
 
 from ..._errors import ValidationError
@@ -26,9 +27,9 @@ from .values import (
     boolean,
     currency,
     enum,
-    integer,
     obj,
     parse_datetime,
+    quantity,
     required_text,
     text,
     type_name,
@@ -219,11 +220,11 @@ def _line_items(value: Any, field: str) -> list[dict[str, Any]]:
                 _PURCHASABLE_TYPES,
                 required=True,
             ),
-            "price": amount(item, "price", f"{at}.price", required=True),
-            "quantity": integer(
-                item, "quantity", f"{at}.quantity", required=True, low=1, high=1_000_000
-            ),
-            "total": amount(item, "total", f"{at}.total", required=True),
+            # Negative price/total: OpenCart's coupon and adjustment lines (catalog
+            # controller:894-938).
+            "price": amount(item, "price", f"{at}.price", required=True, signed=True),
+            "quantity": quantity(item, "quantity", f"{at}.quantity", high=1_000_000),
+            "total": amount(item, "total", f"{at}.total", required=True, signed=True),
         }
         checked.update({k: v for k, v in labels.items() if v is not None})
         items.append(checked)
@@ -253,7 +254,12 @@ def order(value: dict[str, Any], prefix: str = "order.") -> dict[str, Any]:
     if due is not None and not _valid_date(due):
         raise ValidationError(prefix + "due_date", "date", "must be a date like 2024-01-01")
     if value.get("line_items") is not None:
-        optional["line_items"] = _line_items(value["line_items"], prefix + "line_items")
+        items = _line_items(value["line_items"], prefix + "line_items")
+        if sum(Decimal(i["total"]) for i in items) < 0:
+            raise ValidationError(
+                prefix + "line_items", "total", "their totals add up to less than 0"
+            )
+        optional["line_items"] = items
     checked.update({k: v for k, v in optional.items() if v is not None})
     return checked
 
@@ -269,17 +275,20 @@ def _valid_date(value: str) -> bool:
 
 
 def order_key(body: dict[str, Any], key: str = "order") -> dict[str, str]:
-    """``{"number"|"reference_number": ...}`` naming one order: exactly one of the two."""
+    """``{"number": ..., "reference_number": ...}`` naming one order: one of the two, or both
+    (WooCommerce and OpenCart send both, gateway.php:765-768, OC library :154-172; the
+    caller checks that they name the same order)."""
     value = obj(body, key, key)
     assert value is not None
     unknown_keys(value, ("number", "reference_number"), f"{key}.")
     number = text(value, "number", f"{key}.number")
     ref = text(value, "reference_number", f"{key}.reference_number")
-    if (number is None) == (ref is None):
+    if number is None and ref is None:
         raise ValidationError(
-            f"{key}.number", "one_of", "give exactly one of number or reference_number"
+            f"{key}.number", "one_of", "give number or reference_number (or both, of one order)"
         )
-    return {"number": number} if number is not None else {"reference_number": ref or ""}
+    found = {"number": number, "reference_number": ref}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def transaction_uuid(body: dict[str, Any], *, required: bool) -> str | None:

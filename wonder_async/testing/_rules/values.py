@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
 from typing import Any, Final
 
 from ..._errors import ValidationError
@@ -16,6 +20,7 @@ __all__ = [
     "ALPHA3",
     "amount",
     "boolean",
+    "collect_unknown_keys",
     "currency",
     "enum",
     "integer",
@@ -23,6 +28,7 @@ __all__ = [
     "only_keys",
     "parse_datetime",
     "path_param",
+    "quantity",
     "required_text",
     "text",
     "type_name",
@@ -31,6 +37,8 @@ __all__ = [
 ]
 
 _AMOUNT: Final = re.compile(r"[0-9]{1,15}(\.[0-9]{1,2})?\Z")
+_SIGNED_AMOUNT: Final = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?\Z")
+_DIGITS: Final = re.compile(r"[0-9]+\Z")
 _URL: Final = re.compile(r"https?://[^\s/]+", re.IGNORECASE)
 ALPHA3: Final = re.compile(r"[A-Z]{3}\Z")
 
@@ -40,13 +48,35 @@ def type_name(value: Any) -> str:
     return names.get(type(value), "number" if isinstance(value, float) else type(value).__name__)
 
 
+#: Where :func:`unknown_keys` counts the keys it tolerates during one request.
+_UNKNOWN_SINK: ContextVar[Counter[str] | None] = ContextVar("unknown_keys", default=None)
+
+
+@contextmanager
+def collect_unknown_keys(sink: Counter[str]) -> Iterator[Counter[str]]:
+    """Within this block unknown keys are tolerated and counted in ``sink`` (per field)."""
+    token = _UNKNOWN_SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _UNKNOWN_SINK.reset(token)
+
+
 def unknown_keys(value: Mapping[str, Any], allowed: Collection[str], prefix: str) -> None:
-    """Refuse keys of a documented object that the docs do not list."""
+    """Keys of a documented object that the docs do not list.
+
+    Inside :func:`collect_unknown_keys` (every API request) they are tolerated and counted,
+    as the gateway evidently keeps what Wonder's own clients send (``order.customer``,
+    ``refund.currency``, ...); outside it (a strict check of our own bodies) the first one is
+    refused as ``unknown``.
+    """
+    sink = _UNKNOWN_SINK.get()
     for key in value:
         if key not in allowed:
             shown = SURROGATE.sub("?", key)[:60] or '""'
-            raise ValidationError(f"{prefix}{shown}", "unknown",
-                                  "is not a known field")  # fmt: skip
+            if sink is None:
+                raise ValidationError(f"{prefix}{shown}", "unknown", "is not a known field")
+            sink[f"{prefix}{shown}"] += 1
 
 
 def obj(
@@ -113,14 +143,52 @@ def boolean(parent: Mapping[str, Any], key: str, field: str) -> bool | None:
     return value
 
 
-def amount(parent: Mapping[str, Any], key: str, field: str, *, required: bool) -> str | None:
-    """A decimal string of ASCII digits with at most two places (``"21.00"``), not negative."""
-    value = text(parent, key, field, required=required, max_length=32)
-    if value is not None and not _AMOUNT.match(value):
+def amount(
+    parent: Mapping[str, Any], key: str, field: str, *, required: bool, signed: bool = False
+) -> str | None:
+    """An amount, returned as a two-place string (``"21.00"``).
+
+    Wonder's own clients send amounts both ways, so both are taken: a decimal string of ASCII
+    digits with at most two places (``"21.00"``, ``"21.5"``), or a JSON number with at most
+    two places (``21``, ``21.5``; PHP's ``'charge_fee' => 100``). Not negative unless
+    ``signed`` (a discount line item); never NaN, Infinity, an exponent, non-ASCII digits or
+    a third decimal place.
+    """
+    value = parent.get(key)
+    if isinstance(value, bool) or (value is not None and not isinstance(value, str | int | float)):
         raise ValidationError(
-            field, "amount", "must be a decimal string of ASCII digits with at most 2 places"
+            field, "type", f'must be an amount (a string like "21.00" or a number), not a '
+            f"{type_name(value)}"
+        )  # fmt: skip
+    if isinstance(value, int | float):
+        # repr() of a JSON number: "21.5", "100", "1e+20" (refused by the pattern below).
+        text_value = repr(value)
+        if isinstance(value, float) and text_value.endswith(".0"):
+            text_value = text_value[:-2]
+    else:
+        text_value = text(parent, key, field, required=required, max_length=32) or ""
+        if not text_value:
+            return None
+    pattern = _SIGNED_AMOUNT if signed else _AMOUNT
+    if not pattern.match(text_value):
+        sign = "" if signed else ", not negative"
+        raise ValidationError(
+            field, "amount", f"must be a decimal amount of ASCII digits with at most 2 places{sign}"
         )
-    return value
+    return f"{Decimal(text_value):.2f}"
+
+
+def quantity(parent: Mapping[str, Any], key: str, field: str, *, high: int) -> int:
+    """A count of at least 1: a JSON integer or a string of ASCII digits (OpenCart sends
+    ``(string)$product['quantity']``, catalog controller:888)."""
+    value = parent.get(key)
+    if isinstance(value, str) and _DIGITS.match(value) and len(value) <= 10:
+        value = int(value)
+    elif isinstance(value, str):
+        raise ValidationError(field, "type", "must be an integer or a string of ASCII digits")
+    checked = integer({key: value}, key, field, required=True, low=1, high=high)
+    assert checked is not None
+    return checked
 
 
 def integer(
