@@ -334,7 +334,9 @@ def recipe_env(wonder_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def _tampered(body: bytes) -> bytes:
-    return body.replace(b"21.00", b"0.01")
+    """The same webhook with one key added: still valid JSON, no longer what was signed."""
+    assert body.rstrip().endswith(b"}")
+    return body.rstrip()[:-1] + b', "tampered": true}'
 
 
 @pytest.mark.anyio

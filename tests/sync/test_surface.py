@@ -102,7 +102,7 @@ NOT_RAW = {
     "customers": {"list", "upsert_many"},
     "payment_tokens": {"wait", "check_many", "export"},
     "orders": {"list"},
-    "payments": {"create_many"},
+    "payments": {"create_many", "wait"},
 }
 
 
