@@ -25,6 +25,7 @@ from ._errors import ConfigurationError as ConfigurationError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import OutcomeUnknownError as OutcomeUnknownError
 from ._errors import RateLimitError as RateLimitError
+from ._errors import ResponseValidationError as ResponseValidationError
 from ._errors import ServerError as ServerError
 from ._errors import ValidationError as ValidationError
 from ._errors import WebhookVerificationError as WebhookVerificationError
@@ -73,6 +74,7 @@ __all__ = [
     "PaymentToken",
     "RateLimitError",
     "Refund",
+    "ResponseValidationError",
     "ServerError",
     "ThreeDS",
     "TokenCheckResult",

@@ -31,6 +31,7 @@ from wonder_async import PaymentData as PaymentData
 from wonder_async import PaymentToken as PaymentToken
 from wonder_async import RateLimitError as RateLimitError
 from wonder_async import Refund as Refund
+from wonder_async import ResponseValidationError as ResponseValidationError
 from wonder_async import ServerError as ServerError
 from wonder_async import ThreeDS as ThreeDS
 from wonder_async import TokenCheckResult as TokenCheckResult
@@ -71,6 +72,7 @@ __all__ = [
     "PaymentToken",
     "RateLimitError",
     "Refund",
+    "ResponseValidationError",
     "ServerError",
     "ThreeDS",
     "TokenCheckResult",

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from .._bulk import ChargeResult, bulk_map, charge_uuid
-from .._converter import structure
+from .._converter import structure_at
 from .._errors import (
     APIConnectionError,
     BadRequestError,
@@ -90,6 +90,12 @@ def _has_transaction(payment_uuid: str) -> Any:
     return found
 
 
+def _readable_charge(data: dict[str, Any]) -> None:
+    # Checked inside the pipeline: a charge answer of the wrong shape is looked up like any
+    # unreadable answer, never taken as a result nor sent again blindly.
+    structure_at(data, "order", Order)
+
+
 def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
     # One read: the order, with every transaction on it. A charge always belongs to its order,
     # so an order that does not exist (404) has no charge either. (Query order by transaction
@@ -108,7 +114,7 @@ def payment_from(data: dict[str, Any], payment_uuid: str) -> Payment:
 
     :raises CardDeclinedError: when the charge's transaction did not succeed.
     """
-    order = structure(data.get("order"), Order)
+    order = structure_at(data, "order", Order)
     transaction = order.transaction(payment_uuid)
     if transaction is None:
         # A gateway that names transactions itself: the newest charge on the order is ours.
@@ -213,6 +219,7 @@ class _PaymentsRequests:
             operation=operation,
             recover=_charge_recovery(chosen, key),
             recover_first=payment_uuid is not None and not LOOKED_UP.get(),
+            expect=_readable_charge,
         )
         return request, chosen
 
