@@ -43,6 +43,7 @@ from ._errors import (
     WonderError,
 )
 from ._proxy import resolve_proxy
+from ._redact import scrub
 from ._request import Request
 from ._retry import RetryPolicy, parse_retry_after
 from ._sign_pool import SignPool
@@ -247,7 +248,7 @@ class WonderClient:
         data = await self._execute(
             Request.json("POST", Paths.ECHO, {"message": message}, operation="echo")
         )
-        return str(data.get("message", ""))
+        return scrub(str(data.get("message", "")))
 
     async def close(self) -> None:
         """Close the connection pool and signing threads; idempotent."""

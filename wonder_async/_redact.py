@@ -1,9 +1,9 @@
 """Card data out of every string the SDK shows: exception messages, log records, spans, reprs.
 
 Whatever the gateway sends (an error envelope that echoes the request, an unmasked
-``credit_card.number``), :func:`scrub` masks every run of 12-19 digits (spaces or dashes
-allowed between them) that passes the Luhn check, and the value of every CVV-like key
-(``cvv``, ``cvc``, ``cvv2``, ``csc``, ``security_code``). A longer run of digits with a
+``credit_card.number``), :func:`scrub` masks every run of 12-19 digits (or digits grouped as
+cards are written, with spaces or dashes) that passes the Luhn check, and the value of every
+CVV-like key (``cvv``, ``cvc``, ``cvv2``, ``csc``, ``security_code``). A longer run of digits with a
 Luhn-valid 12-19 digit stretch inside is masked whole. The ``wonder`` logger gets a filter
 that scrubs each record's final message.
 
@@ -21,8 +21,14 @@ __all__ = ["mask_digits", "scrub", "scrub_data", "scrubbed_repr"]
 
 T = TypeVar("T")
 
-#: Digit runs that may be card numbers: 12 or more digits, single spaces/dashes between.
-_DIGIT_RUN: Final = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){11,}(?![0-9])")
+#: Digit runs that may be card numbers: 12 or more digits in a row, or grouped as cards are
+#: written (4-4-4-4[-3], 4-6-5) with spaces or dashes; never a segment of a UUID.
+_DIGIT_RUN: Final = re.compile(
+    r"(?<![0-9])(?<![0-9A-Fa-f]-)"
+    r"(?:[0-9]{12,}|[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{1,4}(?:\1[0-9]{1,3})?"
+    r"|[0-9]{4}([ -])[0-9]{6}\2[0-9]{4,5})"
+    r"(?![0-9])(?!-[0-9A-Fa-f])"
+)
 _CVV_KEYS: Final = (
     r"(?:cvv2?|cvc2?|csc|cid|security[_ -]?code|card[_ -]?verification(?:[_ -]?(?:value|code))?)"
 )

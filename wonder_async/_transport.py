@@ -205,6 +205,7 @@ class Transport:
             buf += chunk
             if len(buf) > limit:
                 resp.close()
+                del buf  # the error's traceback keeps this frame: never the body with it
                 raise _too_large(f"passed {limit} bytes and was still coming", limit)
         return bytes(buf)
 
