@@ -204,8 +204,12 @@ class ForwardProxy(_Threaded):
         hostport, _, path = rest.partition("/")
         host, _, port = hostport.partition(":")
         up_reader, up_writer = await asyncio.open_connection(host, int(port or 80))
-        kept = [f"{method} /{path} HTTP/1.1"] + [
-            line for line in lines[1:] if line and not line.lower().startswith("proxy-")
+        # One request per connection (the upstream closes after answering), so every request
+        # line is seen, and rewritten, here.
+        kept = [f"{method} /{path} HTTP/1.1", "Connection: close"] + [
+            line
+            for line in lines[1:]
+            if line and not line.lower().startswith(("proxy-", "connection:", "keep-alive:"))
         ]
         up_writer.write(("\r\n".join(kept) + "\r\n\r\n").encode("latin-1"))
         await _pipe_both(reader, writer, up_reader, up_writer)

@@ -23,10 +23,11 @@ __all__ = ["Proxy", "resolve_proxy"]
 
 @attrs.frozen
 class Proxy:
-    """A proxy to send through: its URL without credentials, and the credentials."""
+    """A proxy to send through: its URL without credentials, and the ``Proxy-Authorization``
+    value they make (never in a repr)."""
 
     url: URL
-    auth: aiohttp.BasicAuth | None = attrs.field(default=None, repr=False)
+    authorization: str | None = attrs.field(default=None, repr=False)
 
     @property
     def display(self) -> str:
@@ -48,11 +49,14 @@ def _parse(text: str, source: str) -> Proxy:
         raise ConfigurationError(
             f"{source}: must be an http:// or https:// proxy URL like http://proxy:3128"
         )
-    auth = (
-        aiohttp.BasicAuth(url.user or "", url.password or "")
-        if url.user is not None or url.password is not None
-        else None
-    )
+    try:
+        auth = (
+            aiohttp.encode_basic_auth(url.user or "", url.password or "")
+            if url.user is not None or url.password is not None
+            else None
+        )
+    except ValueError:
+        raise ConfigurationError(f"{source}: the proxy user name must not contain ':'") from None
     return Proxy(url.with_user(None).with_path("").with_query(None).with_fragment(None), auth)
 
 

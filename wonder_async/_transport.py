@@ -60,7 +60,11 @@ class Transport:
         self.max_response_bytes = max_response_bytes
         self.proxy = proxy
         self._proxy_url = proxy.url if proxy is not None else None
-        self._proxy_auth = proxy.auth if proxy is not None else None
+        auth = proxy.authorization if proxy is not None else None
+        # CONNECT (https gateway) carries it in the proxy request; a forwarded http request
+        # carries it itself (the proxy removes it).
+        self._proxy_headers = {"Proxy-Authorization": auth} if auth else None
+        self._auth_in_request = auth is not None and not self.base_url.startswith("https:")
         if ssl_context is not None and (
             ssl_context.verify_mode == ssl.CERT_NONE or not ssl_context.check_hostname
         ):
@@ -136,6 +140,8 @@ class Transport:
             if len(self._timeouts) >= _CACHE_SIZE:  # short deadlines give a new value per call
                 self._timeouts.clear()
             self._timeouts[timeout] = client_timeout
+        if self._auth_in_request:
+            headers = {**headers, **(self._proxy_headers or {})}
         url = self._urls.get(uri)
         if url is None:
             url = URL(self.base_url + uri, encoded=True)
@@ -151,7 +157,7 @@ class Transport:
                 timeout=client_timeout,
                 allow_redirects=False,
                 proxy=self._proxy_url,
-                proxy_auth=self._proxy_auth,
+                proxy_headers=self._proxy_headers,
             ) as resp:
                 status = resp.status
                 if 300 <= status < 400:
