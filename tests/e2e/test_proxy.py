@@ -143,7 +143,7 @@ async def test_https_gateway_tunnels_with_connect_and_credentials_never_show(
     assert [t for t in texts if SECRET in t] == []
 
 
-@pytest.mark.parametrize("bad", ["ftp://u:%s@proxy:21" % SECRET, "socks5://u:%s@h:1" % SECRET])
+@pytest.mark.parametrize("bad", [f"ftp://u:{SECRET}@proxy:21", f"socks5://u:{SECRET}@h:1"])
 def test_bad_proxy_url_is_a_configuration_error_without_the_password(
     bad: str, key_pair: Any
 ) -> None:
