@@ -28,7 +28,7 @@ import logging
 import re
 import threading
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psutil
@@ -225,11 +225,12 @@ class Endless(AssertionError):
     """An auto-paginating call yielded more than :data:`CAP` items."""
 
 
-async def _adrain(iterator: AsyncIterator[Any]) -> list[Any]:
+async def _adrain(iterator: Any) -> list[Any]:
     items = []
     async for item in iterator:
         items.append(item)
         if len(items) > CAP:
+            await iterator.aclose()  # now, while the client is open
             raise Endless
     return items
 
@@ -239,6 +240,7 @@ def _drain(iterator: Iterator[Any]) -> list[Any]:
     for item in iterator:
         items.append(item)
         if len(items) > CAP:
+            getattr(iterator, "close", lambda: None)()  # now, while the client is open
             raise Endless
     return items
 
