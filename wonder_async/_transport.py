@@ -35,6 +35,13 @@ Response = tuple[int, bytes, CIMultiDictProxy[str]]
 _USER_AGENT: Final = "wonder-gateway-python/0.1.0"
 _CACHE_SIZE: Final = 256
 _READ_CHUNK: Final = 64 * 1024
+#: Answers above this many bytes have their JSON values counted before they are decoded.
+_COUNT_ABOVE: Final = 1024 * 1024
+#: Bytes per JSON value, at least, an answer must have: at most ``max_response_bytes // 16``
+#: values, objects counted four times (1,048,576 by default; the largest page the emulator
+#: sends has about 145,000), as decoding costs 50-250 bytes of memory per value whatever its
+#: size on the wire.
+_BYTES_PER_VALUE: Final = 16
 
 
 class Transport:
@@ -205,14 +212,20 @@ class Transport:
             if length > limit:
                 resp.close()
                 raise _too_large(f"announces {length} bytes", limit)
-            return await resp.read()
+            if length <= _COUNT_ABOVE:
+                return await resp.read()
+        # Read here, not by resp.read(): an error's traceback keeps this frame and ``resp``,
+        # and must never keep the body alive with them.
         buf = bytearray()
         while chunk := await resp.content.read(_READ_CHUNK):
             buf += chunk
             if len(buf) > limit:
                 resp.close()
-                del buf  # the error's traceback keeps this frame: never the body with it
+                del buf
                 raise _too_large(f"passed {limit} bytes and was still coming", limit)
+        if len(buf) > _COUNT_ABOVE and (problem := _too_many_values(buf, limit)) is not None:
+            del buf
+            raise problem
         return bytes(buf)
 
     async def close(self) -> None:
@@ -221,6 +234,20 @@ class Transport:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+
+def _too_many_values(data: bytearray, limit: int) -> ResponseValidationError | None:
+    """The error for an answer of absurdly many tiny JSON values (``[{},{},...]``), refused
+    before decoding: decoding multiplies its size in memory by up to 30."""
+    # An object costs about four times a scalar once decoded.
+    values = data.count(b",") + 4 * data.count(b"{") + data.count(b"[")
+    if values <= limit // _BYTES_PER_VALUE:
+        return None
+    return ResponseValidationError(
+        f"the gateway's answer holds about {values} JSON values in {len(data)} bytes, more "
+        f"than the {limit // _BYTES_PER_VALUE} that max_response_bytes={limit} allows; "
+        f"not decoded"
+    )
 
 
 def _too_large(what: str, limit: int) -> ResponseValidationError:

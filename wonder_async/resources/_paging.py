@@ -5,7 +5,8 @@ makes no progress.
 A page's ``total`` is trusted when the gateway sends one (paging stops at it, and a short page
 below it is not the end); without it a short page is the last. A page that repeats an earlier
 one (the same first item), an ``offset`` that goes backwards, or an empty page below the
-``total`` stops the iteration with :class:`ResponseValidationError` instead of looping on.
+``total`` stops the iteration with :class:`ResponseValidationError` instead of looping on; so
+does a page with more items than asked for.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class Pager:
         if echoed is not None and echoed < self.offset:
             raise self._stuck(f"the page asked for at offset {self.offset} came back as offset "
                               f"{echoed}")  # fmt: skip
+        if len(page) > self.page_size:
+            raise ResponseValidationError(
+                f"paging {self.key} stopped: the gateway sent {len(page)} items for a page of "
+                f"{self.page_size}",
+                path=f"data.{self.key}",
+            )
         if not page:
             if total is not None and total > self.offset:
                 raise self._stuck(
