@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._errors import NotFoundError as NotFoundError
     from ._errors import OutcomeUnknownError as OutcomeUnknownError
     from ._errors import RateLimitError as RateLimitError
+    from ._errors import ResponseValidationError as ResponseValidationError
     from ._errors import ServerError as ServerError
     from ._errors import ValidationError as ValidationError
     from ._errors import WebhookVerificationError as WebhookVerificationError
@@ -75,6 +76,7 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "._errors",
     "OutcomeUnknownError": "._errors",
     "RateLimitError": "._errors",
+    "ResponseValidationError": "._errors",
     "ServerError": "._errors",
     "ValidationError": "._errors",
     "WebhookVerificationError": "._errors",
@@ -142,6 +144,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "Refund",
+    "ResponseValidationError",
     "ServerError",
     "ThreeDS",
     "TokenCheckResult",

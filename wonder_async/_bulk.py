@@ -27,6 +27,7 @@ import attrs
 
 from ._errors import ValidationError, WonderError
 from ._models import Customer, Payment, PaymentToken
+from ._redact import scrubbed_repr
 
 __all__ = [
     "CHARGE_NAMESPACE",
@@ -199,3 +200,8 @@ class CustomerTokens:
     def ok(self) -> bool:
         """The customer's tokens were read."""
         return self.error is None
+
+
+for _result in (ChargeResult, TokenCheckResult, CustomerTokens):
+    scrubbed_repr(_result)  # they hold the gateway's answers and errors
+del _result

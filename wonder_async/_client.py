@@ -33,6 +33,7 @@ from ._config import (
     check_positive,
     resolve_base_url,
     resolve_credentials,
+    resolve_max_response_bytes,
 )
 from ._errors import (
     APIConnectionError,
@@ -42,7 +43,9 @@ from ._errors import (
     RateLimitError,
     WonderError,
 )
+from ._proxy import resolve_proxy
 from ._raw import _LAST, Exchange, WithRawResponse, last_request_id, note_request_id
+from ._redact import scrub
 from ._request import Request
 from ._retry import RetryPolicy, may_have_happened, parse_retry_after
 from ._signing import PrivateKeyInput, Signer
@@ -135,6 +138,11 @@ class WonderClient:
     :param pool_size: most connections kept open to the gateway.
     :param ssl_context: a custom TLS context (e.g. a corporate CA bundle); verification stays on.
     :param sign_threads: worker threads that sign while the loop does I/O (default: CPU count).
+    :param max_response_bytes: the largest answer read; a larger one fails with
+        :class:`ResponseValidationError` before it is buffered (default:
+        ``WONDER_MAX_RESPONSE_BYTES``, else 16 MiB).
+    :param proxy: an ``http://[user:password@]host:port`` proxy to send through (default:
+        ``HTTPS_PROXY``/``HTTP_PROXY`` unless ``NO_PROXY`` exempts the host; ``""``: none).
     :raises ConfigurationError: when app id or key is missing or unreadable.
     """
 
@@ -152,6 +160,8 @@ class WonderClient:
         pool_size: int = DEFAULT_POOL_SIZE,
         ssl_context: ssl.SSLContext | None = None,
         sign_threads: int | None = None,
+        max_response_bytes: int | None = None,
+        proxy: str | None = None,
     ) -> None:
         app_id, private_key = resolve_credentials(app_id, private_key)
         check_positive("timeout", timeout)
@@ -161,7 +171,12 @@ class WonderClient:
             raise ConfigurationError("max_retries: must be >= 0")
         self.environment, url = resolve_base_url(environment, base_url)
         transport = Transport(
-            url, connect_timeout=connect_timeout, pool_size=pool_size, ssl_context=ssl_context
+            url,
+            connect_timeout=connect_timeout,
+            pool_size=pool_size,
+            ssl_context=ssl_context,
+            max_response_bytes=resolve_max_response_bytes(max_response_bytes),
+            proxy=resolve_proxy(proxy, url),
         )
         threads = sign_threads if sign_threads is not None else (os.cpu_count() or 1)
         self._shared = _Shared(Signer(app_id, private_key), transport, max(threads, 1))
@@ -277,7 +292,7 @@ class WonderClient:
         data = await self._execute(
             Request.json("POST", Paths.ECHO, {"message": message}, operation="echo")
         )
-        return str(data.get("message", ""))
+        return scrub(str(data.get("message", "")))
 
     async def close(self) -> None:
         """Close the connection pool and signing threads; idempotent."""
@@ -378,6 +393,8 @@ class WonderClient:
                     except APIStatusError as exc:  # the answer's headers, kept past the response
                         exc.headers = CIMultiDict(resp_headers)
                         raise
+                    if request.expect is not None:  # a shape error is an unreadable answer
+                        request.expect(data)
                 except WonderError as exc:
                     exc.request_id = exc.request_id or request_id
                     exc.attempts = attempt

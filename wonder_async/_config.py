@@ -17,6 +17,7 @@ from ._wire import ENVIRONMENTS
 __all__ = [
     "DEFAULT_ATTEMPT_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_POOL_SIZE",
     "DEFAULT_TIMEOUT",
@@ -24,6 +25,7 @@ __all__ = [
     "from_env",
     "resolve_base_url",
     "resolve_credentials",
+    "resolve_max_response_bytes",
 ]
 
 DEFAULT_TIMEOUT: Final = 60.0
@@ -31,6 +33,9 @@ DEFAULT_ATTEMPT_TIMEOUT: Final = 20.0
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_RETRIES: Final = 3
 DEFAULT_POOL_SIZE: Final = 100
+#: 16 MiB: the largest page the emulator sends (1000 orders with four transactions each and
+#: every text field at its longest) is 3.5 MB, a 1000-customer page with tokens 1.2 MB.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
 
 
 def from_env(name: str) -> str | None:
@@ -84,3 +89,23 @@ def check_positive(name: str, value: float) -> None:
     """:raises ConfigurationError: unless ``value`` is a positive number of seconds."""
     if not value > 0:
         raise ConfigurationError(f"{name}: must be a positive number of seconds")
+
+
+def resolve_max_response_bytes(value: int | None) -> int:
+    """The answer size limit: ``value``, else ``WONDER_MAX_RESPONSE_BYTES``, else the default.
+
+    :raises ConfigurationError: unless it is a whole number of bytes of at least 1024.
+    """
+    source = "max_response_bytes"
+    if value is None:
+        text = from_env("WONDER_MAX_RESPONSE_BYTES")
+        if text is None:
+            return DEFAULT_MAX_RESPONSE_BYTES
+        source = "WONDER_MAX_RESPONSE_BYTES"
+        try:
+            value = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise ConfigurationError(f"{source}: must be a whole number of bytes") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1024:
+        raise ConfigurationError(f"{source}: must be a whole number of bytes, at least 1024")
+    return value

@@ -7,8 +7,9 @@
     ├── ValidationError             bad input, caught before anything is sent
     ├── APIConnectionError          no usable HTTP response (reset, refused, bad body)
     │   ├── APITimeoutError         the call's deadline or a socket timeout expired
-    │   └── OutcomeUnknownError     a charge/refund/void may or may not have happened
-    ├── APIStatusError              the gateway refused (HTTP 4xx/5xx, or 200 with a non-200 code)
+    │   ├── OutcomeUnknownError     a charge/refund/void may or may not have happened
+    │   └── ResponseValidationError an answer the SDK refuses: a wrong type, or too large
+    ├── APIStatusError              the gateway refused (HTTP 3xx-5xx, or 200 with a non-200 code)
     │   ├── BadRequestError         400, or a business refusal (``code`` / ``error_code``)
     │   │   └── CardDeclinedError   the charge reached the card's issuer and was declined
     │   ├── AuthenticationError     401 / 403 (signature, app id, clock skew)
@@ -29,6 +30,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
+from ._redact import scrub, scrub_data
+
 #: The ``headers`` of an :class:`APIStatusError` made without a response (tests, user code).
 _NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 
@@ -43,6 +46,7 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
+    "ResponseValidationError",
     "ServerError",
     "ValidationError",
     "WebhookVerificationError",
@@ -56,6 +60,9 @@ class WonderError(Exception):
     retryable: bool = False
 
     def __init__(self, message: str, *, request_id: str | None = None, attempts: int = 0) -> None:
+        # Messages may quote the gateway, which may echo a card number back: scrubbed once
+        # here, and again in __str__ (callers append to ``message``).
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.request_id = request_id
@@ -67,7 +74,8 @@ class WonderError(Exception):
             extra.append(f"request_id={self.request_id}")
         if self.attempts > 1:
             extra.append(f"attempts={self.attempts}")
-        return f"{self.message} ({', '.join(extra)})" if extra else self.message
+        text = f"{self.message} ({', '.join(extra)})" if extra else self.message
+        return scrub(text)
 
 
 class ConfigurationError(WonderError):
@@ -132,6 +140,30 @@ class OutcomeUnknownError(APIConnectionError):
         self.payment_uuid = payment_uuid
 
 
+class ResponseValidationError(APIConnectionError):
+    """The gateway answered, but the SDK refuses the answer: a value of the wrong type under
+    ``data`` (``path`` names it, e.g. ``data.orders[3].order``) or an answer larger than
+    ``max_response_bytes`` (``path`` is ``None``).
+
+    Not retried (the same answer would come again); after a charge, refund or void the SDK
+    looks the transaction up as after any unreadable answer. Like openai-python's
+    ``APIResponseValidationError``.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        request_id: str | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, sent=True, request_id=request_id, attempts=attempts)
+        self.path = path
+
+
 class APIStatusError(WonderError):
     """The gateway answered with a non-success HTTP status or envelope code.
 
@@ -155,8 +187,9 @@ class APIStatusError(WonderError):
     ) -> None:
         super().__init__(message, request_id=request_id, attempts=attempts)
         self.status = status
-        self.code = code
-        self.body = body
+        self.code = None if code is None else scrub(code)
+        #: The gateway's error envelope, card numbers and CVVs in it masked.
+        self.body = scrub_data(body)
         self.retry_after = retry_after
 
     def __str__(self) -> str:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 #: deadline (``time.monotonic()``), returns the envelope ``data`` to answer with, or ``None``
 #: when it did not happen (so sending again is safe).
 Recover = Callable[["WonderClient", float], Awaitable["dict[str, Any] | None"]]
+#: Checks the answer's ``data`` inside the pipeline (raising ResponseValidationError), so a
+#: wrong type is handled like any unreadable answer: looked up after a charge, never resent.
+Expect = Callable[["dict[str, Any]"], object]
 
 __all__ = ["Request", "dump_json"]
 
@@ -55,6 +58,7 @@ class Request:
     failure that may have reached the gateway the pipeline calls it, returns what it found,
     and re-sends only when it found nothing. ``recover_first`` also calls it before the first
     attempt (the caller's own id may have been used by an earlier, crashed run).
+    ``expect`` checks the answer's ``data`` before the pipeline accepts it.
     """
 
     method: str
@@ -69,6 +73,7 @@ class Request:
     recover: Recover | None = attrs.field(default=None, repr=False)
     recover_first: bool = False
     operation: str = ""
+    expect: Expect | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def json(cls, method: str, uri: str, payload: Any, **kw: Any) -> Request:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from wonder_async import RateLimitError as RateLimitError
     from wonder_async import RawResponse as RawResponse
     from wonder_async import Refund as Refund
+    from wonder_async import ResponseValidationError as ResponseValidationError
     from wonder_async import ServerError as ServerError
     from wonder_async import ThreeDS as ThreeDS
     from wonder_async import TokenCheckResult as TokenCheckResult
@@ -81,6 +82,7 @@ _LAZY: dict[str, str] = {
     "PaymentStatus": "wonder_async",
     "PaymentToken": "wonder_async",
     "RateLimitError": "wonder_async",
+    "ResponseValidationError": "wonder_async",
     "RawResponse": "wonder_async",
     "Refund": "wonder_async",
     "ServerError": "wonder_async",
@@ -141,6 +143,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "Refund",
+    "ResponseValidationError",
     "ServerError",
     "ThreeDS",
     "TokenCheckResult",

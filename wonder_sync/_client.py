@@ -54,6 +54,11 @@ class WonderClient:
     :param pool_size: most connections kept open to the gateway.
     :param ssl_context: a custom TLS context (e.g. a corporate CA bundle); verification stays on.
     :param sign_threads: worker threads that sign while the loop does I/O (default: CPU count).
+    :param max_response_bytes: the largest answer read; a larger one fails with
+        :class:`ResponseValidationError` before it is buffered (default:
+        ``WONDER_MAX_RESPONSE_BYTES``, else 16 MiB).
+    :param proxy: an ``http://[user:password@]host:port`` proxy to send through (default:
+        ``HTTPS_PROXY``/``HTTP_PROXY`` unless ``NO_PROXY`` exempts the host; ``""``: none).
     :raises ConfigurationError: when app id or key is missing or unreadable.
     """
 
@@ -71,6 +76,8 @@ class WonderClient:
         pool_size: int = 100,
         ssl_context: ssl.SSLContext | None = None,
         sign_threads: int | None = None,
+        max_response_bytes: int | None = None,
+        proxy: str | None = None,
     ) -> None:
         self._async = wonder_async.WonderClient(
             app_id=app_id,
@@ -84,6 +91,8 @@ class WonderClient:
             pool_size=pool_size,
             ssl_context=ssl_context,
             sign_threads=sign_threads,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
         )
         self._portal = Portal(on_fork=self._async._after_fork)
 

@@ -71,3 +71,56 @@ async def test_no_secret_in_logs_exceptions_or_reprs(
     assert len(caplog.records) >= 8
     leaks = {leak for text in texts for leak in _leaks(text, key)}
     assert leaks == set()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [400, 500, 200])
+async def test_no_secret_when_the_gateway_echoes_card_data(
+    key_pair: Any, caplog: pytest.LogCaptureFixture, status: int
+) -> None:
+    """A gateway whose error envelopes echo the request (the card number and CVV of
+    payment_tokens.create, spaced and dashed too) and whose answers carry an unmasked
+    credit_card.number: neither shows in any error, error body, log record or repr (#23)."""
+    from aiohttp import web
+
+    from tests.hostile_server import HostileGateway
+
+    caplog.set_level(logging.DEBUG)
+    card = CARDS[0]
+    spaced = " ".join(card[i : i + 4] for i in range(0, 16, 4))
+
+    async def behave(request: web.Request, route: str, body: dict[str, Any], n: int) -> Any:
+        raw = (await request.read()).decode()
+        if status != 200:
+            message = f"invalid card {raw} ({spaced}, {card.replace('4242', '4242-', 3)})"
+            envelope = {"code": "E1", "message": message, "error_message": message,
+                        "data": {"request": body}}  # fmt: skip
+            return web.json_response(envelope, status=status)
+        credit_card = {"number": card, "cvv": CVV, "holder_name": f"T {card}"}
+        token = {"token": "t-1", "state": "success", "credit_card": credit_card}
+        data = {"payment_token": token, "payment_tokens": [token, token]}
+        return web.json_response({"code": 200, "message": "success", "data": data})
+
+    texts: list[str] = []
+    year = dt.datetime.now(dt.timezone.utc).year + 2
+    with HostileGateway() as gateway:
+        gateway.set(behave)
+        async with WonderClient(
+            app_id="a", private_key=key_pair.private_pem, base_url=gateway.url, max_retries=1
+        ) as wonder:
+            c = Card(number=card, exp_month=1, exp_year=year, holder_name="T", cvv=CVV)
+            three_ds = ThreeDS("https://shop.example/ok", "https://shop.example/fail")
+            for call in (
+                lambda: wonder.payment_tokens.create("c-1", card=c, three_ds=three_ds),
+                lambda: wonder.payment_tokens.list("c-1"),
+                lambda: wonder.payment_tokens.check("c-1", "t-1"),
+            ):
+                try:
+                    texts.append(repr(await call()))
+                except WonderError as exc:
+                    texts += ["".join(traceback.format_exception(exc)), repr(exc), repr(exc.body)]
+    texts += [r.getMessage() for r in caplog.records]
+    joined = "".join(texts)
+    assert "424242******4242" in joined  # the echo was there, masked
+    assert not [t for t in texts if card in t.replace(" ", "").replace("-", "")]
+    assert {leak for text in texts for leak in _leaks(text, key_pair.private_pem)} == set()

@@ -14,6 +14,7 @@ every name is importable from ``wonder_async._models``.
 
 from __future__ import annotations
 
+from .._redact import scrubbed_repr
 from .customers import BillingAddress as BillingAddress
 from .customers import Card as Card
 from .customers import CreditCard as CreditCard
@@ -72,3 +73,19 @@ __all__ = [
     "UpsertResult",
     "mask_card_number",
 ]
+
+# What the gateway sent may echo card data into any text field: reprs show it scrubbed.
+for _answer_model in (
+    CreditCard,
+    PaymentData,
+    PaymentToken,
+    Customer,
+    Transaction,
+    Order,
+    Payment,
+    Refund,
+    UpsertResult,
+    BillingAddress,
+):
+    scrubbed_repr(_answer_model)
+del _answer_model

@@ -12,12 +12,21 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
+from .._converter import structure_at
 from .._errors import NotFoundError, OutcomeUnknownError, WonderError
+from .._models import Order
 from .._request import Recover, Request
 from .._wire import Paths
 
 if TYPE_CHECKING:
     from .._client import WonderClient
+
+
+def _readable_order(data: dict[str, Any]) -> None:
+    # A look-up answer of the wrong shape fails inside the look-up, so it ends as
+    # OutcomeUnknownError below, and ``found`` only ever reads the documented types.
+    structure_at(data, "order", Order)
+
 
 __all__ = ["RECOVERED", "recover_from_order"]
 
@@ -44,7 +53,9 @@ def recover_from_order(
     :raises OutcomeUnknownError: (from the returned coroutine) when the look-up itself fails,
         so nobody can tell.
     """
-    lookup = Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
+    lookup = Request.json(
+        "POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get", expect=_readable_order
+    )
 
     async def recover(client: WonderClient, deadline: float) -> dict[str, Any] | None:
         remaining = max(deadline - time.monotonic(), _MIN_LOOKUP_TIME)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from typing import Any, Final
 
 from .._bulk import bulk_map
-from .._converter import structure
+from .._converter import structure, structure_at
 from .._errors import ValidationError, WonderError
 from .._models import Customer, CustomerFields, UpsertResult
 from .._request import Request
@@ -14,6 +14,7 @@ from .._wire import Paths, path_segment
 from ._base import AsyncResource
 from ._listing import FILTER_OPS as FILTER_OPS  # re-exported: the emulator's query checks
 from ._listing import MAX_PAGE_SIZE, filter_query
+from ._paging import Pager
 
 __all__ = ["Customers"]
 
@@ -21,7 +22,7 @@ _LINKED_SOURCE_TYPES: Final = frozenset({"User", "Store"})
 
 
 def _customer(data: dict[str, Any]) -> Customer:
-    return structure(data.get("customer"), Customer)
+    return structure_at(data, "customer", Customer)
 
 
 _ROW_FIELDS: Final = frozenset(
@@ -51,8 +52,11 @@ def row_fields(row: Mapping[str, Any]) -> dict[str, str]:
     return {k: v for k, v in row.items() if v is not None and v != ""}
 
 
-def _customers_page(data: dict[str, Any]) -> list[Customer]:
-    return [structure(item, Customer) for item in data.get("customers") or []]
+def customers_page(pager: Pager, data: dict[str, Any]) -> list[Customer]:
+    """The customers of a page of the customers list, ``pager`` moved past them."""
+    return [
+        structure(item, Customer, f"data.customers[{i}]") for i, item in enumerate(pager.take(data))
+    ]
 
 
 def _check_uuid(field: str, value: str) -> None:
@@ -293,13 +297,8 @@ class Customers(_CustomersRequests, AsyncResource):
         :raises ValidationError: when ``page_size`` or a filter is invalid.
         """
         self._check_page_size(page_size)
-        offset = 0
-        while True:
-            request = self._list_request(page_size, offset, linked_source_type, filters)
-            data = await self._client._execute(request)
-            page = data.get("customers") or []
-            for item in page:
-                yield structure(item, Customer)
-            if len(page) < page_size:
-                return
-            offset += len(page)
+        pager = Pager("customers", page_size)
+        while not pager.done:
+            request = self._list_request(page_size, pager.offset, linked_source_type, filters)
+            for i, item in enumerate(pager.take(await self._client._execute(request))):
+                yield structure(item, Customer, f"data.customers[{i}]")

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from .._converter import structure
+from .._converter import object_at, structure, structure_at
 from .._errors import BadRequestError, ValidationError
 from .._models import MAX_TOKEN_LENGTH, Order, Refund, Transaction, check_text
 from .._request import Recover, Request
@@ -16,16 +16,24 @@ from .._wire import Paths, path_segment
 from ._base import AsyncResource
 from ._listing import MAX_PAGE_SIZE, filter_query
 from ._order_fields import amount_text, order_fields, order_key
+from ._paging import Pager
 from ._recovery import RECOVERED, recover_from_order
 
 __all__ = ["Orders"]
 
 
-def _order(data: dict[str, Any]) -> Order:
+def _order(data: dict[str, Any], path: str = "data") -> Order:
+    data = object_at(data, path)
     order = data.get("order")
     if isinstance(order, dict) and data.get("payment_link") is not None:
         order = {**order, "payment_link": data["payment_link"]}
-    return structure(order, Order)
+    return structure(order, Order, f"{path}.order")
+
+
+def order_answer(data: dict[str, Any]) -> None:
+    """A request's ``expect``: the answer holds a readable order (``data.order``), so the
+    look-ups and checks that read it raw meet the documented types only."""
+    structure_at(data, "order", Order)
 
 
 def _transactions(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -248,7 +256,9 @@ class _OrdersRequests:
 
     @staticmethod
     def _check_request(key: dict[str, str]) -> Request:
-        return Request.json("POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get")
+        return Request.json(
+            "POST", Paths.ORDER_CHECK, {"order": key}, operation="orders.get", expect=order_answer
+        )
 
     @staticmethod
     def _void_request(
@@ -265,6 +275,7 @@ class _OrdersRequests:
             idempotent=False,
             operation="orders.void",
             recover=_void_recovery(key, transaction_uuid, before),
+            expect=order_answer,
         )
 
     @staticmethod
@@ -283,6 +294,7 @@ class _OrdersRequests:
             idempotent=False,
             operation="orders.refund",
             recover=_refund_recovery(key, transaction_uuid, amount, before),
+            expect=order_answer,
         )
 
     @staticmethod
@@ -404,16 +416,11 @@ class Orders(_OrdersRequests, AsyncResource):
         :returns: an iterator over the orders, fetching the next page as you go.
         :raises ValidationError: for a ``page_size`` outside 1-1000.
         """
-        offset = 0
-        while True:
-            request = self._list_request(page_size, offset, customer_uuid, filters)
-            data = await self._client._execute(request)
-            page = data.get("orders") or []
-            for item in page:
-                yield _order(item)
-            if len(page) < page_size:
-                return
-            offset += len(page)
+        pager = Pager("orders", page_size)
+        while not pager.done:
+            request = self._list_request(page_size, pager.offset, customer_uuid, filters)
+            for i, item in enumerate(pager.take(await self._client._execute(request))):
+                yield _order(item, f"data.orders[{i}]")
 
     async def void(
         self,

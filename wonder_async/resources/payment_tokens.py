@@ -10,7 +10,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any, Final
 
 from .._bulk import CustomerTokens, TokenCheckResult, bulk_map, check_concurrency
-from .._converter import structure
+from .._converter import items_at, structure, structure_at
 from .._errors import APITimeoutError, ValidationError, WonderError
 from .._models import (
     TOKEN_TYPES,
@@ -24,12 +24,21 @@ from .._models import (
 from .._request import Request
 from .._wire import Paths, path_segment
 from ._base import AsyncResource
+from ._paging import Pager
 
 __all__ = ["PaymentTokens"]
 
 
 def _token(data: dict[str, Any]) -> PaymentToken:
-    return structure(data.get("payment_token"), PaymentToken)
+    return structure_at(data, "payment_token", PaymentToken)
+
+
+def tokens_of(data: dict[str, Any]) -> list[PaymentToken]:
+    """The tokens of a payment-tokens list answer."""
+    return [
+        structure(item, PaymentToken, f"data.payment_tokens[{i}]")
+        for i, item in enumerate(items_at(data, "payment_tokens"))
+    ]
 
 
 def _required(field: str, value: str | None) -> str:
@@ -227,8 +236,7 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         :returns: the tokens, in the gateway's order.
         :raises ValidationError: for an unknown ``token_type``.
         """
-        data = await self._client._execute(self._list_request(customer_uuid, token_type))
-        return [structure(item, PaymentToken) for item in data.get("payment_tokens") or []]
+        return tokens_of(await self._client._execute(self._list_request(customer_uuid, token_type)))
 
     async def delete(self, customer_uuid: str, token: str) -> None:
         """Delete the customer's payment token for good.
@@ -305,7 +313,7 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         :returns: an iterator of one :class:`CustomerTokens` per customer.
         :raises ValidationError: when an argument is out of range.
         """
-        from .customers import Customers, _customers_page
+        from .customers import Customers, customers_page
 
         check_concurrency(concurrency)
         Customers._check_page_size(page_size)
@@ -324,20 +332,20 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
         # record of what it wrote since the checkpoint) grow with the rest of the export.
         moved = asyncio.Event()
 
-        async def page_at(offset: int) -> builtins.list[Customer]:
-            request = Customers._list_request(page_size, offset, None, None)
-            return _customers_page(await client._execute(request))
+        async def page_at(offset: int) -> dict[str, Any]:
+            return await client._execute(Customers._list_request(page_size, offset, None, None))
 
         async def customers() -> AsyncIterator[tuple[int, Customer]]:
             nonlocal next_offset
-            offset = start_offset
-            fetch = asyncio.ensure_future(page_at(offset))
+            pager = Pager("customers", page_size, start_offset)
+            fetch = asyncio.ensure_future(page_at(pager.offset))
             try:
                 while True:
-                    page = await fetch
-                    more = len(page) == page_size
+                    offset = pager.offset
+                    page = customers_page(pager, await fetch)
+                    more = not pager.done
                     if more:
-                        fetch = asyncio.ensure_future(page_at(offset + len(page)))
+                        fetch = asyncio.ensure_future(page_at(pager.offset))
                     for position, customer in enumerate(page, start=offset):
                         uuid = customer.uuid or ""
                         next_offset = position + 1
@@ -350,7 +358,6 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
                         yield position, customer
                     if not more:
                         return
-                    offset += len(page)
             finally:
                 fetch.cancel()
 
@@ -360,8 +367,7 @@ class PaymentTokens(_PaymentTokensRequests, AsyncResource):
                 await moved.wait()
             try:
                 request = self._list_request(customer.uuid or "", token_type)
-                data = await client._execute(request)
-                tokens = [structure(t, PaymentToken) for t in data.get("payment_tokens") or []]
+                tokens = tokens_of(await client._execute(request))
             except WonderError as exc:
                 return CustomerTokens(position, customer, error=exc)
             return CustomerTokens(position, customer, tokens)

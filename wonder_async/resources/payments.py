@@ -21,7 +21,7 @@ from typing import Any, Final
 import attrs
 
 from .._bulk import ChargeResult, bulk_map, charge_uuid
-from .._converter import structure
+from .._converter import structure_at
 from .._errors import (
     APIConnectionError,
     BadRequestError,
@@ -94,6 +94,12 @@ def _has_transaction(payment_uuid: str) -> Any:
     return found
 
 
+def _readable_charge(data: dict[str, Any]) -> None:
+    # Checked inside the pipeline: a charge answer of the wrong shape is looked up like any
+    # unreadable answer, never taken as a result nor sent again blindly.
+    structure_at(data, "order", Order)
+
+
 def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
     # One read: the order, with every transaction on it. A charge always belongs to its order,
     # so an order that does not exist (404) has no charge either. (Query order by transaction
@@ -116,7 +122,7 @@ def payment_from(data: dict[str, Any], payment_uuid: str, *, refused: bool = Fal
 
     :raises CardDeclinedError: when the charge's transaction failed for good.
     """
-    order = structure(data.get("order"), Order)
+    order = structure_at(data, "order", Order)
     transaction = order.transaction(payment_uuid)
     if transaction is None:
         # A gateway that names transactions itself: the newest charge on the order is ours.
@@ -224,6 +230,7 @@ class _PaymentsRequests:
             operation=operation,
             recover=_charge_recovery(chosen, key),
             recover_first=payment_uuid is not None and not LOOKED_UP.get(),
+            expect=_readable_charge,
         )
         return request, chosen
 

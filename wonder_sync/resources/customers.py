@@ -10,6 +10,7 @@ from typing import Any
 
 from wonder_async._converter import structure
 from wonder_async._models import Customer, CustomerFields
+from wonder_async.resources._paging import Pager
 from wonder_async.resources.customers import _customer, _CustomersRequests
 from wonder_sync.resources._base import SyncResource
 from wonder_sync.resources._manual import ManualCustomers as _ManualCustomers
@@ -147,13 +148,8 @@ class Customers(_ManualCustomers, _CustomersRequests, SyncResource):
         :raises ValidationError: when ``page_size`` or a filter is invalid.
         """
         self._check_page_size(page_size)
-        offset = 0
-        while True:
-            request = self._list_request(page_size, offset, linked_source_type, filters)
-            data = self._client._execute(request)
-            page = data.get("customers") or []
-            for item in page:
-                yield structure(item, Customer)
-            if len(page) < page_size:
-                return
-            offset += len(page)
+        pager = Pager("customers", page_size)
+        while not pager.done:
+            request = self._list_request(page_size, pager.offset, linked_source_type, filters)
+            for i, item in enumerate(pager.take(self._client._execute(request))):
+                yield structure(item, Customer, f"data.customers[{i}]")

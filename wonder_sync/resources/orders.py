@@ -13,6 +13,7 @@ from typing import Any
 from wonder_async._errors import BadRequestError
 from wonder_async._models import Order, Refund
 from wonder_async.resources._order_fields import order_key
+from wonder_async.resources._paging import Pager
 from wonder_async.resources.orders import (
     DUPLICATE_REFUND_CODE,
     _check_uuid,
@@ -119,16 +120,11 @@ class Orders(_OrdersRequests, SyncResource):
         :returns: an iterator over the orders, fetching the next page as you go.
         :raises ValidationError: for a ``page_size`` outside 1-1000.
         """
-        offset = 0
-        while True:
-            request = self._list_request(page_size, offset, customer_uuid, filters)
-            data = self._client._execute(request)
-            page = data.get("orders") or []
-            for item in page:
-                yield _order(item)
-            if len(page) < page_size:
-                return
-            offset += len(page)
+        pager = Pager("orders", page_size)
+        while not pager.done:
+            request = self._list_request(page_size, pager.offset, customer_uuid, filters)
+            for i, item in enumerate(pager.take(self._client._execute(request))):
+                yield _order(item, f"data.orders[{i}]")
 
     def void(
         self,

@@ -8,10 +8,14 @@ from __future__ import annotations
 import builtins
 import time
 
-from wonder_async._converter import structure
 from wonder_async._errors import APITimeoutError
 from wonder_async._models import Card, PaymentToken, ThreeDS
-from wonder_async.resources.payment_tokens import _PaymentTokensRequests, _required, _token
+from wonder_async.resources.payment_tokens import (
+    _PaymentTokensRequests,
+    _required,
+    _token,
+    tokens_of,
+)
 from wonder_sync.resources._base import SyncResource
 from wonder_sync.resources._manual import ManualPaymentTokens as _ManualPaymentTokens
 
@@ -103,8 +107,7 @@ class PaymentTokens(_ManualPaymentTokens, _PaymentTokensRequests, SyncResource):
         :returns: the tokens, in the gateway's order.
         :raises ValidationError: for an unknown ``token_type``.
         """
-        data = self._client._execute(self._list_request(customer_uuid, token_type))
-        return [structure(item, PaymentToken) for item in data.get("payment_tokens") or []]
+        return tokens_of(self._client._execute(self._list_request(customer_uuid, token_type)))
 
     def delete(self, customer_uuid: str, token: str) -> None:
         """Delete the customer's payment token for good.
