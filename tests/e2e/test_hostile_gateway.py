@@ -567,8 +567,8 @@ async def test_recovery_lookups_that_cannot_be_read_end_as_outcome_unknown(
     cases = [
         ("/open_payments", 0, {"payments.create", "payments.create_with_order"}),
         ("/open_payments", 0, {"payments.create_many"}),
-        ("/orders/void", 0, {"orders.void"}),
-        ("/orders/refund", 1, {"orders.refund"}),  # refund reads the order first
+        ("/orders/void", 1, {"orders.void"}),  # void and refund read the order first
+        ("/orders/refund", 1, {"orders.refund"}),
     ]
     for failing, valid_checks, ops in cases:
         gateway.set(_recovery_behave(failing, mutation, valid_checks))
