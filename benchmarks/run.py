@@ -59,11 +59,15 @@ from contenders import (
     WonderSync,
 )
 from report import (
+    IDEAL_TERMS,
     Config,
     Record,
     cpu_budget,
     goals,
+    ideal_summary,
+    print_budget,
     print_goals,
+    print_ideal,
     print_table,
     summarise,
 )
@@ -280,7 +284,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run against wonder_async.testing.Emulator (checks signatures)",
     )
-    parser.add_argument("--only", default=None, help="comma-separated contender ids to run")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated contender ids to run (plus the ideal bound's terms: "
+        + ",".join(IDEAL_TERMS)
+        + ", unless --no-ideal)",
+    )
+    parser.add_argument(
+        "--no-ideal", action="store_true", help="with --only: not the ideal bound's terms"
+    )
     parser.add_argument("--plot", action="store_true", help="also write throughput.png")
     args = parser.parse_args(argv)
 
@@ -314,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     configs = build_configs(args.emulator)
     if args.only:
         wanted = set(args.only.split(","))
+        if not args.no_ideal:
+            wanted |= set(IDEAL_TERMS)
         configs = [c for c in configs if c.key in wanted]
     cpus = os.cpu_count() or 1
     server = "wonder_async.testing.Emulator" if args.emulator else "minimal asyncio peer"
@@ -365,23 +380,22 @@ def main(argv: list[str] | None = None) -> int:
             Path(extra[1]).unlink(missing_ok=True)
 
     meta["loadavg_after"] = os.getloadavg()
-    rows = summarise(configs, records)
+    rows = summarise(configs, records, cpus)
     print(
         f"\nSigned customer upserts against the {server} "
-        f"(median over {rounds} rounds of {n} requests)"
+        f"(median over {rounds} rounds of {n} requests; 'of ideal': req/s over the round's "
+        "ideal bound, min/med/max)"
     )
     print_table(rows)
-    goal_rows = goals(records, args.emulator)
+    ideal = ideal_summary(records, cpus)
+    meta["ideal"] = ideal
+    print_ideal(ideal, cpus)
+    goal_rows = goals(records, args.emulator, cpus)
     print_goals(goal_rows)
     budget = cpu_budget(rows, cpus)
     if budget is not None:
         meta["cpu_budget"] = budget
-        print(
-            f"\nCPU budget at c=64: wonder_async {budget['client_us']:.0f} us client + "
-            f"{budget['server_us']:.0f} us peer per request; the signing ceiling needs "
-            f"{budget['sign_us']:.0f} us per signature. On {cpus} cores that bounds wonder_async "
-            f"at ~{budget['bound_rps']:.0f} req/s = {budget['bound_ratio']:.2f}x the ceiling."
-        )
+        print_budget(budget, cpus)
     print(
         f"load average before/after: {meta['loadavg_before'][0]:.2f}/"
         f"{meta['loadavg_after'][0]:.2f} (other processes compete for the same cores)"
