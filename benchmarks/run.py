@@ -295,7 +295,16 @@ def main(argv: list[str] | None = None) -> int:
         "--no-ideal", action="store_true", help="with --only: not the ideal bound's terms"
     )
     parser.add_argument("--plot", action="store_true", help="also write throughput.png")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval for this benchmark process (seconds; CPython's default is "
+        "0.005): an experiment on GIL hand-offs, never something the SDK sets",
+    )
     args = parser.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
 
     n = args.requests or (300 if args.quick else 1200)
     rounds = args.rounds or (2 if args.quick else 6)
@@ -346,11 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
         "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
         "loadavg_before": os.getloadavg(),
+        "switch_interval": sys.getswitchinterval(),
     }
     print(
         f"{cpus} cores ({meta['cpu_model']}), Python {meta['python']}, aiohttp {meta['aiohttp']}, "
         f"httpx {meta['httpx']}, requests {meta['requests']}\n"
-        f"server: {server} in a separate process, {pin}; client process not pinned\n"
+        f"server: {server} in a separate process, {pin}; client process not pinned; "
+        f"switch interval {sys.getswitchinterval() * 1e3:g} ms\n"
         f"{rounds} rounds x {len(configs)} contender/concurrency pairs x {n} requests, "
         f"round-robin (+1 warm-up round of {warmup})",
         flush=True,
