@@ -42,6 +42,7 @@ from _common import PATH, NullSigner, default_server_cpu, make_signer, peer_proc
 from contenders import FloorAiohttp, WonderAsync
 from run import AsyncContender, _drive_async
 
+from wonder_async import _sign_pool as sign_pool_module
 from wonder_async import _signing
 from wonder_async._sign_pool import SignPool
 from wonder_async._signing import ALGORITHM, Signer
@@ -68,10 +69,12 @@ class TimedSigner:
         self.samples: list[tuple[float, float, float, float]] = []  # wall, cpu, rsa wall, rsa cpu
 
     def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
+        return self.sign_random(method, uri, body, os.urandom(40))
+
+    def sign_random(self, method: str, uri: str, body: bytes, random: bytes) -> dict[str, str]:
         wall, cpu = time.perf_counter, time.thread_time
         w0, c0 = wall(), cpu()
         request_time = _signing._current_request_time()
-        random = os.urandom(40)
         nonce = _signing._nonce_from(random[:24]) or _signing.new_nonce()
         message = _signing.signature_message(
             request_time=request_time,
@@ -105,9 +108,13 @@ class NiceSigner:
     def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
         if not getattr(self._local, "done", False):
             self._local.done = True
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.nice)
         headers: dict[str, str] = self.inner.sign(method, uri, body)
         return headers
+
+    def sign_random(self, method: str, uri: str, body: bytes, random: bytes) -> dict[str, str]:
+        return self.sign(method, uri, body)
 
 
 def _run_delay(native_id: int | None) -> float:
@@ -227,10 +234,17 @@ def measure(
     rsa_seconds: float,
     threads: int,
     nice: int,
+    random_batch: int,
+    deliver_batch: int,
 ) -> dict[str, Any]:
     signer = _signer_for(signer_name, real, rsa_seconds)
     timed = signer if isinstance(signer, TimedSigner) else None
-    if nice:
+    # wonder_async: its own signing threads' nice (_sign_pool._SIGN_THREAD_NICE); the floor's
+    # ThreadPoolExecutor threads: lowered by the signer wrapper on their first signature.
+    sign_pool_module._SIGN_THREAD_NICE = nice  # type: ignore[misc]
+    sign_pool_module._RANDOM_BATCH = random_batch  # type: ignore[misc]
+    sign_pool_module._DELIVER_BATCH = deliver_batch  # type: ignore[misc]
+    if nice and contender != "wonder_async":
         signer = NiceSigner(signer, nice)
     counts = Counts()
     c = _make(contender, signer, real, threads)
@@ -337,7 +351,20 @@ def main(argv: list[str] | None = None) -> int:
         "--sign-threads", default=str(os.cpu_count() or 1), help="comma-separated counts"
     )
     parser.add_argument(
-        "--nice", default="0", help="comma-separated nice values of the signing threads"
+        "--nice",
+        default=str(sign_pool_module._SIGN_THREAD_NICE),
+        help="comma-separated nice increments of the signing threads",
+    )
+    parser.add_argument(
+        "--random-batch",
+        default=str(sign_pool_module._RANDOM_BATCH),
+        help="comma-separated: signatures per os.urandom read on wonder_async's signing threads",
+    )
+    parser.add_argument(
+        "--deliver-batch",
+        default=str(sign_pool_module._DELIVER_BATCH),
+        help="comma-separated: signatures wonder_async's threads collect before waking the loop "
+        "while more jobs wait",
     )
     parser.add_argument("--uvloop", action="store_true", help="run the loop on uvloop")
     parser.add_argument("--micro", action="store_true", help="only the per-signature micro steps")
@@ -364,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         f"sleep signer {rsa_seconds * 1e6:.0f} us, load average {os.getloadavg()[0]:.2f}"
     )
     head = (
-        f"{'contender':<13}{'signer':<10}{'th':>2} {'nice':>4} {'c':>3} {'req/s':>6} "
+        f"{'contender':<13}{'signer':<10}{'th':>2} {'nice':>4} {'rnd':>3} {'dlv':>3} {'c':>3} "
+        f"{'req/s':>6} "
         f"{'CPU/req':>7} {'system':>6} {'loop':>5} {'signers':>7} {'busy':>5} {'req/wake':>8} "
         f"{'req/hand':>8} {'wakes/req':>9} {'runq loop/sign':>14} "
         f"{'sig wall/cpu':>13} {'rsa wall/cpu':>13}"
@@ -377,12 +405,14 @@ def main(argv: list[str] | None = None) -> int:
             args.signers.split(","),
             [int(t) for t in args.sign_threads.split(",")],
             [int(x) for x in args.nice.split(",")],
+            [int(x) for x in args.random_batch.split(",")],
+            [int(x) for x in args.deliver_batch.split(",")],
         )
     )
     try:
         with peer_process(default_server_cpu()) as peer:
             for rnd in range(args.rounds):
-                for conc, contender, signer_name, threads, nice in variants:
+                for conc, contender, signer_name, threads, nice, batch, dbatch in variants:
                     r = measure(
                         loop,
                         peer.base_url,
@@ -394,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
                         rsa_seconds,
                         threads,
                         nice,
+                        batch,
+                        dbatch,
                     )
                     timed = (
                         f"{r['sig_wall']:6.0f}/{r['sig_cpu']:<6.0f} "
@@ -402,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
                         else ""
                     )
                     print(
-                        f"{contender:<13}{signer_name:<10}{threads:>2} {nice:>4} {conc:>3} "
+                        f"{contender:<13}{signer_name:<10}{threads:>2} {nice:>4} {batch:>3} "
+                        f"{dbatch:>3} {conc:>3} "
                         f"{r['rps']:>6.0f} {r['cpu']:>7.0f} {r['system']:>6.0f} "
                         f"{r['loop']:>5.0f} {r['sign_threads']:>7.0f} {r['loop_busy']:>5.0%} "
                         f"{r['per_delivery']:>8.1f} {r['per_hand_over']:>8.1f} "
