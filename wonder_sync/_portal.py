@@ -19,6 +19,7 @@ from anyio.from_thread import BlockingPortal
 
 from wonder_async import ConfigurationError
 from wonder_async._client import _ABANDONED
+from wonder_async._loops import loop_factory
 
 __all__ = ["Portal"]
 
@@ -177,9 +178,12 @@ def _start() -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Threa
             ready.set_result((portal, asyncio.get_running_loop()))
             await portal.sleep_until_stopped()
 
+    # uvloop when installed (the [fast] extra): this loop is the SDK's own, not the caller's.
+    options: dict[str, Any] = {"use_uvloop": True} if loop_factory() is not None else {}
+
     def run() -> None:
         try:
-            anyio.run(serve, backend="asyncio")
+            anyio.run(serve, backend="asyncio", backend_options=options)
         except BaseException as exc:  # surface start-up failures to the waiting caller
             if not ready.done():
                 ready.set_exception(exc)

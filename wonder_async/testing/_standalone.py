@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .. import _loops
 from .._errors import ConfigurationError
 from ._server import Emulator
 from ._webhooks import DEFAULT_WEBHOOK_LOG_LIMIT
@@ -155,7 +156,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             _write_private_key(key_path, emu.private_key_pem)
         print(f"private_key  {key_path}", flush=True)
     try:
-        asyncio.run(_serve(emu))
+        _loops.run(_serve(emu))  # uvloop's loop when installed: the emulator's own
     except OSError as exc:
         print(f"wonder emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
