@@ -31,7 +31,7 @@ from _common import (
 
 import wonder_async
 import wonder_sync
-from wonder_async._signing import Signer
+from wonder_async._signing import RANDOM_PER_SIGNATURE, Signer
 
 SignerLike = Signer | NullSigner
 
@@ -57,16 +57,28 @@ def _check(doc: Any) -> None:
 # --- async contenders -----------------------------------------------------------------------
 
 
+def _lower_priority(nice: int = 5) -> None:
+    """Run this (signing) thread a few nice levels below the loop (Linux: per thread)."""
+    if sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+
+
 class BatchSigner:
-    """Signs on one thread per core; finished signatures return to the loop in batches (one
-    loop wake-up per batch, not per request as with ``run_in_executor``)."""
+    """Signs on one thread per core, below the loop's priority, each thread reading the CSPRNG
+    once per 64 signatures; finished signatures return to the loop in batches (one loop
+    wake-up per batch, not per request as with ``run_in_executor``; in pairs while more jobs
+    wait)."""
 
     def __init__(self, signer: SignerLike) -> None:
         self.signer = signer
-        self.pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="floor-sign")
+        self.pool = ThreadPoolExecutor(
+            os.cpu_count() or 1, thread_name_prefix="floor-sign", initializer=_lower_priority
+        )
         self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
         self.lock = threading.Lock()
         self.wake_pending = False
+        self.local = threading.local()
 
     def sign(self, body: bytes) -> asyncio.Future[dict[str, str]]:
         loop = asyncio.get_running_loop()
@@ -74,13 +86,23 @@ class BatchSigner:
         self.pool.submit(self._job, loop, future, body)
         return future
 
+    def _random(self) -> bytes:
+        local = self.local
+        buf: bytes = getattr(local, "buf", b"")
+        used: int = getattr(local, "used", 0)
+        if used >= len(buf):
+            buf, used = os.urandom(RANDOM_PER_SIGNATURE * 64), 0
+            local.buf = buf
+        local.used = used + RANDOM_PER_SIGNATURE
+        return buf[used : used + RANDOM_PER_SIGNATURE]
+
     def _job(
         self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[dict[str, str]], body: bytes
     ) -> None:
-        headers = self.signer.sign("POST", PATH, body)
+        headers = self.signer.sign_random("POST", PATH, body, self._random())
         with self.lock:
             self.done.append((future, headers))
-            if self.wake_pending:
+            if self.wake_pending or (self.pool._work_queue.qsize() and len(self.done) < 2):
                 return
             self.wake_pending = True
         loop.call_soon_threadsafe(self._deliver)
@@ -256,14 +278,17 @@ class RequestsSigning:
 class WonderSync:
     """The blocking SDK: one ``wonder_sync.WonderClient`` shared by all threads."""
 
-    def __init__(self, signer: Signer) -> None:
+    def __init__(self, signer: Signer, *, callers_sign: bool = False) -> None:
         self.signer = signer
+        self.callers_sign = callers_sign
         self.client: wonder_sync.WonderClient | None = None
 
     def start(self, base_url: str) -> None:
         self.client = wonder_sync.WonderClient(
             app_id=self.signer.app_id, private_key=self.signer._key, base_url=base_url
         )
+        if self.callers_sign:  # benchmark-only: every calling thread signs (before issue 26)
+            self.client._SIGN_HERE_BELOW = 1 << 30
 
     def one(self, i: int) -> None:
         assert self.client is not None

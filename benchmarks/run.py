@@ -153,7 +153,20 @@ def run_one(bench: Bench, cfg: Config, n: int, rnd: int) -> Record:
     return Record(cfg.key, cfg.conc, rnd, n, wall, cpu, p50, p99, server)
 
 
-def build_configs(emulator: bool) -> list[Config]:
+# Contenders run only when --only names them (comparisons with earlier SDK behaviour).
+EXTRA_CONFIGS = (
+    Config(
+        "wonder_sync_callers_sign",
+        "wonder_sync, every caller signs (<#26)",
+        "sync",
+        8,
+        "wonder_sync",
+        section="sync",
+    ),
+)
+
+
+def build_configs(emulator: bool, extra: frozenset[str] = frozenset()) -> list[Config]:
     cpus = os.cpu_count() or 1
     configs: list[Config] = []
     async_rows = [
@@ -172,6 +185,7 @@ def build_configs(emulator: bool) -> list[Config]:
         configs.append(
             Config("wonder_sync", "wonder_sync.WonderClient", "sync", t, "requests", section="sync")
         )
+    configs += [c for c in EXTRA_CONFIGS if c.key in extra]
     if not emulator:  # constant headers would (rightly) be refused by the emulator
         for c in ASYNC_CONCURRENCY:
             configs.append(
@@ -234,6 +248,7 @@ def setup(bench: Bench, configs: list[Config]) -> None:
         "wonder_async_nosign": lambda: WonderAsync(signer, null=null),
         "requests": lambda: RequestsSigning(signer),
         "wonder_sync": lambda: WonderSync(signer),
+        "wonder_sync_callers_sign": lambda: WonderSync(signer, callers_sign=True),
     }
     for cfg in configs:
         if cfg.kind == "async" and cfg.key not in bench.async_contenders:
@@ -333,9 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         key_file.write_bytes(pem)
         extra = ["--emulator-public-key", str(key_file), "--app-id", APP_ID]
 
-    configs = build_configs(args.emulator)
+    wanted = set(args.only.split(",")) if args.only else set()
+    configs = build_configs(args.emulator, frozenset(wanted))
     if args.only:
-        wanted = set(args.only.split(","))
         if not args.no_ideal:
             wanted |= set(IDEAL_TERMS)
         configs = [c for c in configs if c.key in wanted]
