@@ -31,6 +31,8 @@ from _common import (
 
 import wonder_async
 import wonder_sync
+from wonder_async import _loops
+from wonder_async._sign_pool import SignPool
 from wonder_async._signing import RANDOM_PER_SIGNATURE, Signer
 
 SignerLike = Signer | NullSigner
@@ -70,10 +72,13 @@ class BatchSigner:
     wake-up per batch, not per request as with ``run_in_executor``; in pairs while more jobs
     wait)."""
 
-    def __init__(self, signer: SignerLike) -> None:
+    def __init__(self, signer: SignerLike, *, tuned: bool = True) -> None:
         self.signer = signer
+        self.tuned = tuned  # False: as before issue 26 (nice 0, a CSPRNG read each, singles)
         self.pool = ThreadPoolExecutor(
-            os.cpu_count() or 1, thread_name_prefix="floor-sign", initializer=_lower_priority
+            os.cpu_count() or 1,
+            thread_name_prefix="floor-sign",
+            initializer=_lower_priority if tuned else None,
         )
         self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -99,10 +104,15 @@ class BatchSigner:
     def _job(
         self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[dict[str, str]], body: bytes
     ) -> None:
-        headers = self.signer.sign_random("POST", PATH, body, self._random())
+        if self.tuned:
+            headers = self.signer.sign_random("POST", PATH, body, self._random())
+        else:
+            headers = self.signer.sign("POST", PATH, body)
         with self.lock:
             self.done.append((future, headers))
-            if self.wake_pending or (self.pool._work_queue.qsize() and len(self.done) < 2):
+            if self.wake_pending or (
+                self.tuned and self.pool._work_queue.qsize() and len(self.done) < 2
+            ):
                 return
             self.wake_pending = True
         loop.call_soon_threadsafe(self._deliver)
@@ -119,11 +129,11 @@ class BatchSigner:
 class FloorAiohttp:
     """Hand-written aiohttp, one tuned session; signs inline when alone, else on all cores."""
 
-    def __init__(self, signer: SignerLike, *, offload: bool = True) -> None:
+    def __init__(self, signer: SignerLike, *, offload: bool = True, tuned: bool = True) -> None:
         self.signer = signer
         self.allow_offload = offload
         self.offload = False
-        self.batch = BatchSigner(signer)
+        self.batch = BatchSigner(signer, tuned=tuned)
         self.session: aiohttp.ClientSession | None = None
         self.url = URL()
 
@@ -217,9 +227,12 @@ class HttpxAsync:
 class WonderAsync:
     """The SDK: ``wonder_async.WonderClient(...).customers.upsert(...)``."""
 
-    def __init__(self, signer: Signer, *, null: NullSigner | None = None) -> None:
+    def __init__(
+        self, signer: Signer, *, null: NullSigner | None = None, before: bool = False
+    ) -> None:
         self.signer = signer
         self.null = null
+        self.before = before
         self.client: wonder_async.WonderClient | None = None
 
     async def start(self, base_url: str) -> None:
@@ -229,6 +242,8 @@ class WonderAsync:
         if self.null is not None:
             # Benchmark-only: the same pipeline with the RSA work taken out.
             self.client._shared.signer = self.null  # type: ignore[assignment]
+        if self.before:
+            _pool_as_before(self.client)
 
     def prepare(self, concurrency: int) -> None:
         pass
@@ -242,6 +257,14 @@ class WonderAsync:
     async def close(self) -> None:
         if self.client is not None:
             await self.client.close()
+
+
+def _pool_as_before(client: wonder_async.WonderClient) -> None:
+    """Benchmark-only: the client's signing threads tuned as before issue 26 (nice 0, one
+    CSPRNG read per signature, one loop wake-up per finished batch however small)."""
+    shared = client._shared
+    pool = shared._pool = SignPool(shared.signer, shared.sign_threads)
+    pool.nice, pool.random_batch, pool.deliver_batch = 0, 1, 1
 
 
 # --- sync contenders ------------------------------------------------------------------------
@@ -278,9 +301,18 @@ class RequestsSigning:
 class WonderSync:
     """The blocking SDK: one ``wonder_sync.WonderClient`` shared by all threads."""
 
-    def __init__(self, signer: Signer, *, callers_sign: bool = False) -> None:
+    def __init__(
+        self,
+        signer: Signer,
+        *,
+        callers_sign: bool = False,
+        uvloop: bool = True,
+        old_pool: bool = False,
+    ) -> None:
         self.signer = signer
         self.callers_sign = callers_sign
+        self.uvloop = uvloop
+        self.old_pool = old_pool
         self.client: wonder_sync.WonderClient | None = None
 
     def start(self, base_url: str) -> None:
@@ -289,6 +321,18 @@ class WonderSync:
         )
         if self.callers_sign:  # benchmark-only: every calling thread signs (before issue 26)
             self.client._SIGN_HERE_BELOW = 1 << 30
+        # The loop thread starts now, on uvloop (when installed) or, as before issue 26, not.
+        saved = os.environ.get(_loops.ENV)
+        os.environ[_loops.ENV] = "1" if self.uvloop else "0"
+        try:
+            self.client._portal.get()
+        finally:
+            if saved is None:
+                del os.environ[_loops.ENV]
+            else:
+                os.environ[_loops.ENV] = saved
+        if self.old_pool:
+            _pool_as_before(self.client._async)
 
     def one(self, i: int) -> None:
         assert self.client is not None

@@ -296,6 +296,39 @@ def goals(records: list[Record], emulator: bool, cpus: int) -> list[dict[str, An
         s = spread(rs)
         met = s[1] >= target if op == ">=" else s[1] <= target
         out.append({"goal": name, "ratio": s, "target": target, "op": op, "met": met})
+    for name, a, b in (
+        (
+            "(info) wonder_async / before #26 @ c=16",
+            ("wonder_async", 16),
+            ("wonder_async_before", 16),
+        ),
+        (
+            "(info) wonder_async / before #26 @ c=64",
+            ("wonder_async", 64),
+            ("wonder_async_before", 64),
+        ),
+        ("(info) floor / before #26 @ c=16", ("floor", 16), ("floor_before", 16)),
+        ("(info) floor / before #26 @ c=64", ("floor", 64), ("floor_before", 64)),
+        (
+            "(info) wonder_sync / before #26 @ 8 threads",
+            ("wonder_sync", 8),
+            ("wonder_sync_before", 8),
+        ),
+        (
+            "(info) wonder_sync / callers signing @ 8",
+            ("wonder_sync", 8),
+            ("wonder_sync_callers_sign", 8),
+        ),
+        (
+            "(info) wonder_sync / on asyncio's loop @ 8",
+            ("wonder_sync", 8),
+            ("wonder_sync_asyncio", 8),
+        ),
+    ):
+        rs = ratios(records, a, b)
+        if rs:
+            s = spread(rs)
+            out.append({"goal": name, "ratio": s, "target": 1.0, "op": ">=", "met": s[1] >= 1.0})
     for name, key, conc, target in (
         ("wonder_async >= 0.75x ideal bound @ c=64", "wonder_async", 64, 0.75),
         ("wonder_async >= 0.65x ideal bound @ c=16", "wonder_async", 16, 0.65),

@@ -153,17 +153,45 @@ def run_one(bench: Bench, cfg: Config, n: int, rnd: int) -> Record:
     return Record(cfg.key, cfg.conc, rnd, n, wall, cpu, p50, p99, server)
 
 
-# Contenders run only when --only names them (comparisons with earlier SDK behaviour).
+# Contenders run only when --only names them or with --before: the SDK and the floor as they
+# were before issue 26 (same code, its signing-thread tuning, sync signing and loop reverted),
+# side by side with the current ones. Their ratio column is before / current.
+_B = "before issue 26"
 EXTRA_CONFIGS = (
+    *(
+        Config("floor_before", f"floor, {_B}", "async", c, "floor", section="async (concurrency)")
+        for c in ASYNC_CONCURRENCY[1:]
+    ),
+    *(
+        Config(
+            "wonder_async_before",
+            f"wonder_async, {_B}",
+            "async",
+            c,
+            "wonder_async",
+            section="async (concurrency)",
+        )
+        for c in ASYNC_CONCURRENCY[1:]
+    ),
+    Config("wonder_sync_before", f"wonder_sync, {_B}", "sync", 8, "wonder_sync", section="sync"),
     Config(
         "wonder_sync_callers_sign",
-        "wonder_sync, every caller signs (<#26)",
+        "wonder_sync, every caller signs",
+        "sync",
+        8,
+        "wonder_sync",
+        section="sync",
+    ),
+    Config(
+        "wonder_sync_asyncio",
+        "wonder_sync on asyncio's loop",
         "sync",
         8,
         "wonder_sync",
         section="sync",
     ),
 )
+EXTRA_KEYS = frozenset(c.key for c in EXTRA_CONFIGS)
 
 
 def build_configs(emulator: bool, extra: frozenset[str] = frozenset()) -> list[Config]:
@@ -249,6 +277,12 @@ def setup(bench: Bench, configs: list[Config]) -> None:
         "requests": lambda: RequestsSigning(signer),
         "wonder_sync": lambda: WonderSync(signer),
         "wonder_sync_callers_sign": lambda: WonderSync(signer, callers_sign=True),
+        "wonder_sync_asyncio": lambda: WonderSync(signer, uvloop=False),
+        "wonder_sync_before": lambda: WonderSync(
+            signer, callers_sign=True, uvloop=False, old_pool=True
+        ),
+        "wonder_async_before": lambda: WonderAsync(signer, before=True),
+        "floor_before": lambda: FloorAiohttp(signer, tuned=False),
     }
     for cfg in configs:
         if cfg.kind == "async" and cfg.key not in bench.async_contenders:
@@ -309,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-ideal", action="store_true", help="with --only: not the ideal bound's terms"
     )
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also run the SDK and the floor as before issue 26, side by side",
+    )
     parser.add_argument("--plot", action="store_true", help="also write throughput.png")
     parser.add_argument(
         "--switch-interval",
@@ -349,8 +388,10 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["--emulator-public-key", str(key_file), "--app-id", APP_ID]
 
     wanted = set(args.only.split(",")) if args.only else set()
-    configs = build_configs(args.emulator, frozenset(wanted))
+    extra_keys = frozenset(wanted | (EXTRA_KEYS if args.before else set()))
+    configs = build_configs(args.emulator, extra_keys)
     if args.only:
+        wanted |= extra_keys
         if not args.no_ideal:
             wanted |= set(IDEAL_TERMS)
         configs = [c for c in configs if c.key in wanted]

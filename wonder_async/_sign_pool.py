@@ -39,19 +39,19 @@ _DELIVER_BATCH: Final = 2
 _SIGN_THREAD_NICE: Final = 5
 
 
-def _lower_priority() -> None:
-    """Run the calling (signing) thread ``_SIGN_THREAD_NICE`` lower than it started.
+def _lower_priority(by: int) -> None:
+    """Run the calling (signing) thread ``by`` nice levels lower than it started.
 
     Linux only, where a nice value belongs to a thread (elsewhere it is the whole process's);
     never fails a signature: without the permission or support the thread just keeps its
     priority.
     """
-    if not _SIGN_THREAD_NICE or not sys.platform.startswith("linux"):
+    if not by or not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):
         tid = threading.get_native_id()
         nice = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + _SIGN_THREAD_NICE))
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + by))
 
 
 class SignPool:
@@ -83,6 +83,10 @@ class SignPool:
         # hand-over pending, schedules its own).
         self._batch: list[_SignJob] = []
         self._hand_over_on: asyncio.AbstractEventLoop | None = None
+        # The module's tuning, per pool (the benchmarks compare settings side by side).
+        self.nice = _SIGN_THREAD_NICE
+        self.random_batch = _RANDOM_BATCH
+        self.deliver_batch = _DELIVER_BATCH
 
     def sign(self, request: Request) -> asyncio.Future[dict[str, str]]:
         loop = asyncio.get_running_loop()
@@ -145,8 +149,9 @@ class SignPool:
                 future.set_exception(error)
 
     def _run(self) -> None:
-        _lower_priority()
+        _lower_priority(self.nice)
         jobs, lock = self._jobs, self._lock
+        random_size, deliver_batch = RANDOM_PER_SIGNATURE * self.random_batch, self.deliver_batch
         sign = self.signer.sign_random
         # CSPRNG bytes for the next signatures (read once per _RANDOM_BATCH): one GIL release
         # per signature, the RSA operation, instead of two.
@@ -180,7 +185,7 @@ class SignPool:
                 continue
             future, r = job
             if used >= len(random):
-                random, used = os.urandom(RANDOM_PER_SIGNATURE * _RANDOM_BATCH), 0
+                random, used = os.urandom(random_size), 0
             outcome: Any
             try:
                 outcome = sign(r.method, r.uri, r.body, random[used : used + RANDOM_PER_SIGNATURE])
@@ -193,7 +198,7 @@ class SignPool:
                 # the next signature is at most one RSA operation away), until _DELIVER_BATCH
                 # are done: each wake-up costs the loop an epoll turn and this thread a GIL
                 # release (the self-pipe write) and the wait to take the GIL back.
-                if self._wake_pending or (jobs and len(self._done) < _DELIVER_BATCH):
+                if self._wake_pending or (jobs and len(self._done) < deliver_batch):
                     continue
                 self._wake_pending = True
             try:
