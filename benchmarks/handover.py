@@ -409,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
             [int(x) for x in args.deliver_batch.split(",")],
         )
     )
+    rows: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     try:
         with peer_process(default_server_cpu()) as peer:
             for rnd in range(args.rounds):
@@ -443,10 +444,43 @@ def main(argv: list[str] | None = None) -> int:
                         f"{r['loop_runq']:>6.0f}/{r['sign_runq']:<7.0f} {timed}",
                         flush=True,
                     )
+                    rows.setdefault(
+                        (conc, contender, signer_name, threads, nice, batch, dbatch), []
+                    ).append(r)
                 print(f"  round {rnd + 1} done, load average {os.getloadavg()[0]:.2f}")
     finally:
         loop.close()
+    if args.rounds > 1:
+        _print_medians(rows)
     return 0
+
+
+def _print_medians(rows: dict[tuple[Any, ...], list[dict[str, Any]]]) -> None:
+    """Per variant: the median over rounds, and req/s and CPU/req as a ratio to the first
+    variant of the same contender and concurrency in the same round (min/med/max)."""
+    print("\nmedians over rounds (ratios per round vs the first variant listed)")
+    print(
+        f"{'c':>3} {'contender':<13}{'signer':<10}{'th':>2} {'nice':>4} {'rnd':>3} {'dlv':>3} "
+        f"{'req/s':>6} {'CPU/req':>7} {'loop':>5} {'signers':>7} {'runq loop':>9}  "
+        f"{'req/s ratio':>15} {'CPU/req ratio':>15}"
+    )
+    firsts: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for key, rs in rows.items():
+        base = firsts.setdefault((key[0], key[1]), rs)
+        med = {
+            k: statistics.median(r[k] for r in rs)
+            for k in ("rps", "cpu", "loop", "sign_threads", "loop_runq")
+        }
+        rps = [a["rps"] / b["rps"] for a, b in zip(rs, base, strict=True)]
+        cpu = [a["cpu"] / b["cpu"] for a, b in zip(rs, base, strict=True)]
+        c, contender, signer_name, threads, nice, batch, dbatch = key
+        print(
+            f"{c:>3} {contender:<13}{signer_name:<10}{threads:>2} {nice:>4} {batch:>3} {dbatch:>3} "
+            f"{med['rps']:>6.0f} {med['cpu']:>7.0f} {med['loop']:>5.0f} "
+            f"{med['sign_threads']:>7.0f} {med['loop_runq']:>9.0f}  "
+            f"{min(rps):.2f}/{statistics.median(rps):.2f}/{max(rps):.2f}  "
+            f"{min(cpu):.2f}/{statistics.median(cpu):.2f}/{max(cpu):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -111,10 +111,14 @@ def summarise(configs: list[Config], records: list[Record], cpus: int) -> list[d
         if cfg.ref is not None:
             rs = ratios(records, (cfg.key, cfg.conc), (cfg.ref, cfg.conc), cfg.metric)
             row["ratio"] = spread(rs) if rs else None
-        row["ideal"] = None
+        row["ideal"] = row["efficiency"] = row["utilisation"] = None
         if cfg.kind in ("async", "sync") and cfg.metric == "rps":
             fr = ideal_fractions(records, cfg.key, cfg.conc, cpus)
             row["ideal"] = spread(fr) if fr else None
+            factors = ideal_factors(records, cfg.key, cfg.conc, cpus)
+            if factors:
+                row["efficiency"] = spread([f[0] for f in factors])
+                row["utilisation"] = spread([f[1] for f in factors])
         rows.append(row)
     return rows
 
@@ -162,6 +166,28 @@ def ideal_fractions(records: list[Record], key: str, conc: int, cpus: int) -> li
     return [mine[rnd].rps / bound[rnd]["rps"] for rnd in sorted(mine.keys() & bound.keys())]
 
 
+def ideal_factors(
+    records: list[Record], key: str, conc: int, cpus: int
+) -> list[tuple[float, float]]:
+    """Per round: the fraction of the ideal bound as ``(CPU efficiency, core utilisation)``.
+
+    efficiency = the bound's CPU per request / the row's (client + peer) CPU per request: how
+    much of what it spends is the irreducible work (RSA, raw HTTP, peer); a busy machine
+    distorts it least. utilisation = the row's CPU per second / the cores: how much of the
+    machine the row kept busy (other jobs on the machine take from this one). Their product
+    is the fraction of the ideal bound.
+    """
+    bound = ideal_rounds(records, conc, cpus)
+    mine = records_of(records, key, conc)
+    out = []
+    for rnd in sorted(mine.keys() & bound.keys()):
+        r = mine[rnd]
+        peer = r.server_us if r.server_us == r.server_us else 0.0
+        spent = r.cpu_us + peer
+        out.append((bound[rnd]["total_us"] / spent, r.rps * spent / (cpus * 1e6)))
+    return out
+
+
 def ideal_summary(records: list[Record], cpus: int) -> list[dict[str, Any]]:
     """min/median/max of the ideal bound and each of its terms, per async concurrency."""
     out = []
@@ -175,7 +201,7 @@ def ideal_summary(records: list[Record], cpus: int) -> list[dict[str, Any]]:
     return out
 
 
-def print_ideal(rows: list[dict[str, Any]], cpus: int) -> None:
+def print_ideal(rows: list[dict[str, Any]], cpus: int, table: list[dict[str, Any]]) -> None:
     if not rows:
         return
     print(
@@ -187,6 +213,17 @@ def print_ideal(rows: list[dict[str, Any]], cpus: int) -> None:
             f"  c={r['conc']:<3} {_fmt3(r['sign_us'], 0)} + {_fmt3(r['client_us'], 0)} + "
             f"{_fmt3(r['peer_us'], 0)} = {_fmt3(r['total_us'], 0)} us/req -> "
             f"{_fmt3(r['rps'], 0)} req/s"
+        )
+    print(
+        "  fraction of it = CPU efficiency (the bound's CPU/req over the row's client+peer "
+        "CPU/req) x core utilisation (the row's CPU/s over the cores), min/med/max per round:"
+    )
+    for row in table:
+        if row.get("efficiency") is None or row["conc"] == 1:
+            continue
+        print(
+            f"    {row['label']:<40} {row['conc']:>3}  {_fmt3(row['ideal'])} = "
+            f"{_fmt3(row['efficiency'])} x {_fmt3(row['utilisation'])}"
         )
 
 

@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows)
     ideal = ideal_summary(records, cpus)
     meta["ideal"] = ideal
-    print_ideal(ideal, cpus)
+    print_ideal(ideal, cpus, rows)
     goal_rows = goals(records, args.emulator, cpus)
     print_goals(goal_rows)
     budget = cpu_budget(rows, cpus)
