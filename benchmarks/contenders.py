@@ -59,27 +59,15 @@ def _check(doc: Any) -> None:
 # --- async contenders -----------------------------------------------------------------------
 
 
-def _lower_priority(nice: int = 5) -> None:
-    """Run this (signing) thread a few nice levels below the loop (Linux: per thread)."""
-    if sys.platform.startswith("linux"):
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-
-
 class BatchSigner:
-    """Signs on one thread per core, below the loop's priority, each thread reading the CSPRNG
-    once per 64 signatures; finished signatures return to the loop in batches (one loop
-    wake-up per batch, not per request as with ``run_in_executor``; in pairs while more jobs
-    wait)."""
+    """Signs on one thread per core, each thread reading the CSPRNG once per 64 signatures;
+    finished signatures return to the loop in batches (one loop wake-up per batch, not per
+    request as with ``run_in_executor``; in pairs while more jobs wait)."""
 
     def __init__(self, signer: SignerLike, *, tuned: bool = True) -> None:
         self.signer = signer
-        self.tuned = tuned  # False: as before issue 26 (nice 0, a CSPRNG read each, singles)
-        self.pool = ThreadPoolExecutor(
-            os.cpu_count() or 1,
-            thread_name_prefix="floor-sign",
-            initializer=_lower_priority if tuned else None,
-        )
+        self.tuned = tuned  # False: as before issue 26 (a CSPRNG read each, singles)
+        self.pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="floor-sign")
         self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
         self.lock = threading.Lock()
         self.wake_pending = False
@@ -260,11 +248,11 @@ class WonderAsync:
 
 
 def _pool_as_before(client: wonder_async.WonderClient) -> None:
-    """Benchmark-only: the client's signing threads tuned as before issue 26 (nice 0, one
-    CSPRNG read per signature, one loop wake-up per finished batch however small)."""
+    """Benchmark-only: the client's signing threads tuned as before issue 26 (one CSPRNG read
+    per signature, one loop wake-up per finished batch however small)."""
     shared = client._shared
     pool = shared._pool = SignPool(shared.signer, shared.sign_threads)
-    pool.nice, pool.random_batch, pool.deliver_batch = 0, 1, 1
+    pool.random_batch, pool.deliver_batch = 1, 1
 
 
 # --- sync contenders ------------------------------------------------------------------------

@@ -356,7 +356,12 @@ def main(argv: list[str] | None = None) -> int:
         help="sys.setswitchinterval for this benchmark process (seconds; CPython's default is "
         "0.005): an experiment on GIL hand-offs, never something the SDK sets",
     )
+    parser.add_argument(
+        "--report", type=Path, default=None, help="print the tables of a saved --json run"
+    )
     args = parser.parse_args(argv)
+    if args.report is not None:
+        return reprint(args.report)
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
 
@@ -481,6 +486,29 @@ def main(argv: list[str] | None = None) -> int:
             from plot import plot
 
             print(f"plot written to {plot(json_path, json_path.with_name('throughput.png'))}")
+    return 0
+
+
+def reprint(path: Path) -> int:
+    """The summary tables, ideal bound and goals of a run saved with ``--json``."""
+    doc = json.loads(path.read_text())
+    meta = doc["meta"]
+    records = [Record(**r) for r in doc["records"]]
+    keys = {r.key for r in records}
+    emulator = "Emulator" in meta["server"]
+    configs = [c for c in build_configs(emulator, EXTRA_KEYS) if c.key in keys]
+    cpus = meta["cpus"]
+    rows = summarise(configs, records, cpus)
+    print(f"{meta['command']}  ({meta['cpu_model']}, {cpus} cores, Python {meta['python']})")
+    print_table(rows)
+    print_ideal(ideal_summary(records, cpus), cpus, rows)
+    print_goals(goals(records, emulator, cpus))
+    budget = cpu_budget(rows, cpus)
+    if budget is not None:
+        print_budget(budget, cpus)
+    print(
+        f"load average before/after: {meta['loadavg_before'][0]:.2f}/{meta['loadavg_after'][0]:.2f}"
+    )
     return 0
 
 

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import queue
-import sys
 import threading
 from collections import deque
 from typing import Any, Final
@@ -33,25 +32,6 @@ _SIGN_THREAD_IDLE: Final = 30.0
 _RANDOM_BATCH: Final = 64
 # Finished signatures a thread collects before it wakes the loop while more jobs wait.
 _DELIVER_BATCH: Final = 2
-# How much lower (nice) the signing threads run than the thread that starts them, on Linux
-# (0: not lowered). On a busy machine the event loop, which feeds the signing threads and does
-# all the I/O, should not wait on a run queue behind an RSA signature.
-_SIGN_THREAD_NICE: Final = 5
-
-
-def _lower_priority(by: int) -> None:
-    """Run the calling (signing) thread ``by`` nice levels lower than it started.
-
-    Linux only, where a nice value belongs to a thread (elsewhere it is the whole process's);
-    never fails a signature: without the permission or support the thread just keeps its
-    priority.
-    """
-    if not by or not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        tid = threading.get_native_id()
-        nice = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, nice + by))
 
 
 class SignPool:
@@ -84,7 +64,6 @@ class SignPool:
         self._batch: list[_SignJob] = []
         self._hand_over_on: asyncio.AbstractEventLoop | None = None
         # The module's tuning, per pool (the benchmarks compare settings side by side).
-        self.nice = _SIGN_THREAD_NICE
         self.random_batch = _RANDOM_BATCH
         self.deliver_batch = _DELIVER_BATCH
 
@@ -149,7 +128,6 @@ class SignPool:
                 future.set_exception(error)
 
     def _run(self) -> None:
-        _lower_priority(self.nice)
         jobs, lock = self._jobs, self._lock
         random_size, deliver_batch = RANDOM_PER_SIGNATURE * self.random_batch, self.deliver_batch
         sign = self.signer.sign_random

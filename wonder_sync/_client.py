@@ -169,9 +169,10 @@ class WonderClient:
 
     def _execute(self, request: Request) -> dict[str, Any]:
         # Alone, sign here in the calling thread: no hop to a signing thread. With other calls
-        # in flight the client's signing threads sign it (at most one per core, below the
-        # loop thread's priority): eight callers signing at once ran eight RSA operations
-        # against the loop thread that does everyone's I/O on the same cores.
+        # in flight the client's signing threads sign it (at most one per core, handed back
+        # in batches): eight callers signing at once ran eight RSA operations against the
+        # loop thread that does everyone's I/O on the same cores (and cost ~7-10 % more CPU
+        # per request in benchmarks/run.py --before).
         if self._async._shared.inflight < self._SIGN_HERE_BELOW:
             request = self._async._sign_now(request)
         return self._portal.call(self._async._execute, request)

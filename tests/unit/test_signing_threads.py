@@ -8,9 +8,7 @@ threads when it has more, so every test here runs two or more calls at once.
 from __future__ import annotations
 
 import asyncio
-import os
 import queue
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -190,27 +188,3 @@ async def test_signatures_made_on_the_threads_each_have_their_own_nonce_and_requ
     assert len({h["X-Request-ID"] for h in signed}) == len(requests)
     for request, headers in zip(requests, signed, strict=True):
         assert verify(key_pair.public, headers, "POST", "/svc/echo", request.body)
-
-
-@pytest.mark.anyio
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
-async def test_signing_threads_run_at_a_lower_priority_than_the_event_loop(
-    emulator: Emulator,
-) -> None:
-    """On Linux the signing threads run a few nice levels below the loop that starts them, so
-    a busy machine does not queue the event loop (all the I/O) behind RSA signatures; the
-    loop's own thread and the process keep their priority."""
-    me = threading.get_native_id()
-    before = os.getpriority(os.PRIO_PROCESS, me)
-    async with _client(emulator, threads=2) as wonder:
-        outcomes = await asyncio.wait_for(
-            asyncio.gather(*(wonder.echo(f"n{i}") for i in range(8))), HANG
-        )
-        assert outcomes == [f"n{i}" for i in range(8)]
-        threads = _signing_threads()
-        assert threads
-        for thread in threads:
-            assert thread.native_id is not None
-            nice = os.getpriority(os.PRIO_PROCESS, thread.native_id)
-            assert nice == min(19, before + sign_pool_module._SIGN_THREAD_NICE)
-    assert os.getpriority(os.PRIO_PROCESS, me) == before
