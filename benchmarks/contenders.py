@@ -62,11 +62,11 @@ def _check(doc: Any) -> None:
 class BatchSigner:
     """Signs on one thread per core, each thread reading the CSPRNG once per 64 signatures;
     finished signatures return to the loop in batches (one loop wake-up per batch, not per
-    request as with ``run_in_executor``; in pairs while more jobs wait)."""
+    request as with ``run_in_executor``)."""
 
     def __init__(self, signer: SignerLike, *, tuned: bool = True) -> None:
         self.signer = signer
-        self.tuned = tuned  # False: as before issue 26 (a CSPRNG read each, singles)
+        self.tuned = tuned  # False: as before issue 26 (a CSPRNG read per signature)
         self.pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="floor-sign")
         self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -98,9 +98,7 @@ class BatchSigner:
             headers = self.signer.sign("POST", PATH, body)
         with self.lock:
             self.done.append((future, headers))
-            if self.wake_pending or (
-                self.tuned and self.pool._work_queue.qsize() and len(self.done) < 2
-            ):
+            if self.wake_pending:
                 return
             self.wake_pending = True
         loop.call_soon_threadsafe(self._deliver)
@@ -248,8 +246,8 @@ class WonderAsync:
 
 
 def _pool_as_before(client: wonder_async.WonderClient) -> None:
-    """Benchmark-only: the client's signing threads tuned as before issue 26 (one CSPRNG read
-    per signature, one loop wake-up per finished batch however small)."""
+    """Benchmark-only: the client's signing threads as before issue 26 (one CSPRNG read per
+    signature)."""
     shared = client._shared
     pool = shared._pool = SignPool(shared.signer, shared.sign_threads)
     pool.random_batch, pool.deliver_batch = 1, 1

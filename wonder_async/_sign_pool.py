@@ -30,8 +30,10 @@ _SIGN_THREAD_IDLE: Final = 30.0
 # Signatures whose CSPRNG bytes a signing thread reads at once: os.urandom releases the GIL,
 # and every release costs a wait to take it back from the busy event loop.
 _RANDOM_BATCH: Final = 64
-# Finished signatures a thread collects before it wakes the loop while more jobs wait.
-_DELIVER_BATCH: Final = 2
+# Finished signatures a thread collects before it wakes the loop while more jobs wait (1: it
+# wakes it for the first; 2 halved the wake-ups but measured neutral to +11 % CPU/request at
+# c=64 in benchmarks/run.py --before, so it is a knob for benchmarks/handover.py only).
+_DELIVER_BATCH: Final = 1
 
 
 class SignPool:
@@ -172,10 +174,8 @@ class SignPool:
             used += RANDOM_PER_SIGNATURE  # never reused, whatever the outcome
             with lock:
                 self._done.append((future, outcome))
-                # One loop wake-up per batch; and while more jobs wait (every thread busy, so
-                # the next signature is at most one RSA operation away), until _DELIVER_BATCH
-                # are done: each wake-up costs the loop an epoll turn and this thread a GIL
-                # release (the self-pipe write) and the wait to take the GIL back.
+                # One loop wake-up per batch (and, with deliver_batch > 1, while more jobs
+                # wait, not before that many are done).
                 if self._wake_pending or (jobs and len(self._done) < deliver_batch):
                     continue
                 self._wake_pending = True
