@@ -44,6 +44,9 @@ class NullSigner:
     def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
         return dict(self._headers)
 
+    def sign_random(self, method: str, uri: str, body: bytes, random: bytes) -> dict[str, str]:
+        return self.sign(method, uri, body)
+
 
 def customer(i: int) -> dict[str, str]:
     """The upsert fields of request ``i`` (distinct reference numbers, as in a bulk sync)."""

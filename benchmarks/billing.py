@@ -43,7 +43,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bulk import _free_port, _run_child
+from bulk import _free_port, _run_child, _run_child_cpu
 
 CONCURRENCY = 64
 _LABELS = {
@@ -292,7 +292,10 @@ def main() -> int:
             f"idle `wonder` RSS {idle_rss:.0f} MB"
         )
         if names:
-            print(f"{'round':>5} {'contender':<52} {'rows/s':>8} {'peak RSS MB':>12} {'check'}")
+            print(
+                f"{'round':>5} {'contender':<52} {'rows/s':>8} {'CPU us/row':>10} "
+                f"{'peak RSS MB':>12} {'check'}"
+            )
         rates: dict[str, list[float]] = {name: [] for name in names}
         # interleaved, start rotated: a noisy machine's drift
         for rnd in range(args.rounds if names else 0):
@@ -307,11 +310,12 @@ def main() -> int:
                 else:
                     cmd = [sys.executable, __file__, "--handwritten-worker", str(rows), str(out),
                            str(_LOOKUPS[name]), json.dumps(env)]  # fmt: skip
-                seconds, rss, _code = _run_child(cmd, env)
+                seconds, rss, _code, cpu = _run_child_cpu(cmd, env)
                 rates[name].append(args.rows / seconds)
                 check = _check(env, prefix, args.rows, bad, out, sdk=name == "wonder")
                 print(
-                    f"{rnd:>5} {_LABELS[name]:<52} {rates[name][-1]:>8.0f} {rss:>12.0f} {check:<10}"
+                    f"{rnd:>5} {_LABELS[name]:<52} {rates[name][-1]:>8.0f} "
+                    f"{cpu / args.rows * 1e6:>10.0f} {rss:>12.0f} {check:<10}"
                 )
                 if name == "wonder":
                     print(f"      peak RSS growth over idle: {rss - idle_rss:.0f} MB")

@@ -99,28 +99,39 @@ async def _baseline(rows: Path, base_url: str, app_id: str, key: Path, out: Path
     results.close()
 
 
-#: Runs argv[1:] and prints its "seconds peak_rss_kb exit_code". Linux counts the memory of
-#: the process a child was forked (or vforked) from in the child's ru_maxrss (exec keeps the
-#: old image's high-water mark), so a child started straight from this script would report at
-#: least this script's own RSS -- which grows with the data it seeds and checks. Started from
-#: this small launcher instead, the child's peak is its own (the floor is the launcher's ~10 MB).
+#: Runs argv[1:] and prints its "seconds peak_rss_kb exit_code cpu_seconds". Linux counts the
+#: memory of the process a child was forked (or vforked) from in the child's ru_maxrss (exec
+#: keeps the old image's high-water mark), so a child started straight from this script would
+#: report at least this script's own RSS -- which grows with the data it seeds and checks.
+#: Started from this small launcher instead, the child's peak is its own (the floor is the
+#: launcher's ~10 MB).
 _LAUNCHER = (
     "import os, subprocess, sys, time\n"
     "started = time.monotonic()\n"
     "proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
     "_, status, usage = os.wait4(proc.pid, 0)\n"
-    "print(time.monotonic() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status))\n"
+    "print(time.monotonic() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(status),\n"
+    "      usage.ru_utime + usage.ru_stime)\n"
 )
 
 
-def _run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run a child; return (seconds, its own peak RSS MB, exit code)."""
+def _run_child_cpu(args: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
+    """Run a child; return (seconds, its own peak RSS MB, exit code, its CPU seconds).
+
+    CPU seconds (user + system, all its threads) are what a busy shared machine distorts
+    least: rows/s there depends on how much of the cores the other jobs left.
+    """
     launched = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, *args], env=env, capture_output=True, text=True,
         check=True,
     )  # fmt: skip
-    seconds, rss_kb, code = launched.stdout.split()
-    return float(seconds), int(rss_kb) / 1024, int(code)
+    seconds, rss_kb, code, cpu = launched.stdout.split()
+    return float(seconds), int(rss_kb) / 1024, int(code), float(cpu)
+
+
+def _run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Run a child; return (seconds, its own peak RSS MB, exit code)."""
+    return _run_child_cpu(args, env)[:3]
 
 
 def _db_refs(db: Path, prefix: str) -> list[str]:
@@ -185,11 +196,16 @@ def main() -> int:
         f"{args.rows} rows/round, 1% bad, concurrency {CONCURRENCY}, emulator --db in its own "
         f"process; {os.cpu_count()} CPUs; idle `wonder` process RSS {idle_rss:.0f} MB"
     )
-    print(f"{'round':>5} {'contender':<34} {'rows/s':>8} {'peak RSS MB':>12} {'check':<10}")
-    ratios = []
+    print(
+        f"{'round':>5} {'contender':<34} {'rows/s':>8} {'CPU us/row':>10} {'peak RSS MB':>12} "
+        f"{'check':<10}"
+    )
+    ratios: list[float] = []
+    cpu_ratios: list[float] = []
     try:
         for rnd in range(args.rounds):
             rates: dict[str, float] = {}
+            cpus: dict[str, float] = {}
             for name in ("handwritten", "wonder"):
                 prefix = f"r{rnd}{name[0]}"
                 rows = work / f"{prefix}.csv"
@@ -202,19 +218,28 @@ def main() -> int:
                 else:
                     cmd = [sys.executable, __file__, "--baseline-worker", str(rows), base_url,
                            app_id, str(key), str(out)]  # fmt: skip
-                seconds, rss, _code = _run_child(cmd, env)
+                seconds, rss, _code, cpu = _run_child_cpu(cmd, env)
                 rates[name] = args.rows / seconds
+                cpus[name] = cpu / args.rows * 1e6
                 check = _check(db, prefix, args.rows, bad, out, sdk=name == "wonder")
                 label = (
                     "wonder customers upsert"
                     if name == "wonder"
                     else "hand-written aiohttp+Semaphore"
                 )
-                print(f"{rnd:>5} {label:<34} {rates[name]:>8.0f} {rss:>12.0f} {check:<10}")
+                print(
+                    f"{rnd:>5} {label:<34} {rates[name]:>8.0f} {cpus[name]:>10.0f} {rss:>12.0f} "
+                    f"{check:<10}"
+                )
             ratios.append(rates["wonder"] / rates["handwritten"])
+            cpu_ratios.append(cpus["wonder"] / cpus["handwritten"])
         print(
             f"ratio wonder/hand-written per round: min {min(ratios):.2f}  "
             f"median {statistics.median(ratios):.2f}  max {max(ratios):.2f}"
+        )
+        print(
+            f"client CPU per row wonder/hand-written: min {min(cpu_ratios):.2f}  "
+            f"median {statistics.median(cpu_ratios):.2f}  max {max(cpu_ratios):.2f}"
         )
         if args.kill_resume:
             _kill_resume(work, db, env, args.rows)

@@ -31,7 +31,9 @@ from _common import (
 
 import wonder_async
 import wonder_sync
-from wonder_async._signing import Signer
+from wonder_async import _loops
+from wonder_async._sign_pool import SignPool
+from wonder_async._signing import RANDOM_PER_SIGNATURE, Signer
 
 SignerLike = Signer | NullSigner
 
@@ -58,15 +60,18 @@ def _check(doc: Any) -> None:
 
 
 class BatchSigner:
-    """Signs on one thread per core; finished signatures return to the loop in batches (one
-    loop wake-up per batch, not per request as with ``run_in_executor``)."""
+    """Signs on one thread per core, each thread reading the CSPRNG once per 64 signatures;
+    finished signatures return to the loop in batches (one loop wake-up per batch, not per
+    request as with ``run_in_executor``)."""
 
-    def __init__(self, signer: SignerLike) -> None:
+    def __init__(self, signer: SignerLike, *, tuned: bool = True) -> None:
         self.signer = signer
+        self.tuned = tuned  # False: as before issue 26 (a CSPRNG read per signature)
         self.pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="floor-sign")
         self.done: list[tuple[asyncio.Future[dict[str, str]], dict[str, str]]] = []
         self.lock = threading.Lock()
         self.wake_pending = False
+        self.local = threading.local()
 
     def sign(self, body: bytes) -> asyncio.Future[dict[str, str]]:
         loop = asyncio.get_running_loop()
@@ -74,10 +79,23 @@ class BatchSigner:
         self.pool.submit(self._job, loop, future, body)
         return future
 
+    def _random(self) -> bytes:
+        local = self.local
+        buf: bytes = getattr(local, "buf", b"")
+        used: int = getattr(local, "used", 0)
+        if used >= len(buf):
+            buf, used = os.urandom(RANDOM_PER_SIGNATURE * 64), 0
+            local.buf = buf
+        local.used = used + RANDOM_PER_SIGNATURE
+        return buf[used : used + RANDOM_PER_SIGNATURE]
+
     def _job(
         self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[dict[str, str]], body: bytes
     ) -> None:
-        headers = self.signer.sign("POST", PATH, body)
+        if self.tuned:
+            headers = self.signer.sign_random("POST", PATH, body, self._random())
+        else:
+            headers = self.signer.sign("POST", PATH, body)
         with self.lock:
             self.done.append((future, headers))
             if self.wake_pending:
@@ -97,11 +115,11 @@ class BatchSigner:
 class FloorAiohttp:
     """Hand-written aiohttp, one tuned session; signs inline when alone, else on all cores."""
 
-    def __init__(self, signer: SignerLike, *, offload: bool = True) -> None:
+    def __init__(self, signer: SignerLike, *, offload: bool = True, tuned: bool = True) -> None:
         self.signer = signer
         self.allow_offload = offload
         self.offload = False
-        self.batch = BatchSigner(signer)
+        self.batch = BatchSigner(signer, tuned=tuned)
         self.session: aiohttp.ClientSession | None = None
         self.url = URL()
 
@@ -195,9 +213,12 @@ class HttpxAsync:
 class WonderAsync:
     """The SDK: ``wonder_async.WonderClient(...).customers.upsert(...)``."""
 
-    def __init__(self, signer: Signer, *, null: NullSigner | None = None) -> None:
+    def __init__(
+        self, signer: Signer, *, null: NullSigner | None = None, before: bool = False
+    ) -> None:
         self.signer = signer
         self.null = null
+        self.before = before
         self.client: wonder_async.WonderClient | None = None
 
     async def start(self, base_url: str) -> None:
@@ -207,6 +228,8 @@ class WonderAsync:
         if self.null is not None:
             # Benchmark-only: the same pipeline with the RSA work taken out.
             self.client._shared.signer = self.null  # type: ignore[assignment]
+        if self.before:
+            _pool_as_before(self.client)
 
     def prepare(self, concurrency: int) -> None:
         pass
@@ -220,6 +243,14 @@ class WonderAsync:
     async def close(self) -> None:
         if self.client is not None:
             await self.client.close()
+
+
+def _pool_as_before(client: wonder_async.WonderClient) -> None:
+    """Benchmark-only: the client's signing threads as before issue 26 (one CSPRNG read per
+    signature)."""
+    shared = client._shared
+    pool = shared._pool = SignPool(shared.signer, shared.sign_threads)
+    pool.random_batch, pool.deliver_batch = 1, 1
 
 
 # --- sync contenders ------------------------------------------------------------------------
@@ -256,14 +287,38 @@ class RequestsSigning:
 class WonderSync:
     """The blocking SDK: one ``wonder_sync.WonderClient`` shared by all threads."""
 
-    def __init__(self, signer: Signer) -> None:
+    def __init__(
+        self,
+        signer: Signer,
+        *,
+        callers_sign: bool = False,
+        uvloop: bool = True,
+        old_pool: bool = False,
+    ) -> None:
         self.signer = signer
+        self.callers_sign = callers_sign
+        self.uvloop = uvloop
+        self.old_pool = old_pool
         self.client: wonder_sync.WonderClient | None = None
 
     def start(self, base_url: str) -> None:
         self.client = wonder_sync.WonderClient(
             app_id=self.signer.app_id, private_key=self.signer._key, base_url=base_url
         )
+        if self.callers_sign:  # benchmark-only: every calling thread signs (before issue 26)
+            self.client._SIGN_HERE_BELOW = 1 << 30
+        # The loop thread starts now, on uvloop (when installed) or, as before issue 26, not.
+        saved = os.environ.get(_loops.ENV)
+        os.environ[_loops.ENV] = "1" if self.uvloop else "0"
+        try:
+            self.client._portal.get()
+        finally:
+            if saved is None:
+                del os.environ[_loops.ENV]
+            else:
+                os.environ[_loops.ENV] = saved
+        if self.old_pool:
+            _pool_as_before(self.client._async)
 
     def one(self, i: int) -> None:
         assert self.client is not None

@@ -59,11 +59,15 @@ from contenders import (
     WonderSync,
 )
 from report import (
+    IDEAL_TERMS,
     Config,
     Record,
     cpu_budget,
     goals,
+    ideal_summary,
+    print_budget,
     print_goals,
+    print_ideal,
     print_table,
     summarise,
 )
@@ -149,7 +153,48 @@ def run_one(bench: Bench, cfg: Config, n: int, rnd: int) -> Record:
     return Record(cfg.key, cfg.conc, rnd, n, wall, cpu, p50, p99, server)
 
 
-def build_configs(emulator: bool) -> list[Config]:
+# Contenders run only when --only names them or with --before: the SDK and the floor as they
+# were before issue 26 (same code, its signing-thread tuning, sync signing and loop reverted),
+# side by side with the current ones. Their ratio column is before / current.
+_B = "before issue 26"
+EXTRA_CONFIGS = (
+    *(
+        Config("floor_before", f"floor, {_B}", "async", c, "floor", section="async (concurrency)")
+        for c in ASYNC_CONCURRENCY[1:]
+    ),
+    *(
+        Config(
+            "wonder_async_before",
+            f"wonder_async, {_B}",
+            "async",
+            c,
+            "wonder_async",
+            section="async (concurrency)",
+        )
+        for c in ASYNC_CONCURRENCY[1:]
+    ),
+    Config("wonder_sync_before", f"wonder_sync, {_B}", "sync", 8, "wonder_sync", section="sync"),
+    Config(
+        "wonder_sync_callers_sign",
+        "wonder_sync, every caller signs",
+        "sync",
+        8,
+        "wonder_sync",
+        section="sync",
+    ),
+    Config(
+        "wonder_sync_asyncio",
+        "wonder_sync on asyncio's loop",
+        "sync",
+        8,
+        "wonder_sync",
+        section="sync",
+    ),
+)
+EXTRA_KEYS = frozenset(c.key for c in EXTRA_CONFIGS)
+
+
+def build_configs(emulator: bool, extra: frozenset[str] = frozenset()) -> list[Config]:
     cpus = os.cpu_count() or 1
     configs: list[Config] = []
     async_rows = [
@@ -168,6 +213,7 @@ def build_configs(emulator: bool) -> list[Config]:
         configs.append(
             Config("wonder_sync", "wonder_sync.WonderClient", "sync", t, "requests", section="sync")
         )
+    configs += [c for c in EXTRA_CONFIGS if c.key in extra]
     if not emulator:  # constant headers would (rightly) be refused by the emulator
         for c in ASYNC_CONCURRENCY:
             configs.append(
@@ -230,6 +276,13 @@ def setup(bench: Bench, configs: list[Config]) -> None:
         "wonder_async_nosign": lambda: WonderAsync(signer, null=null),
         "requests": lambda: RequestsSigning(signer),
         "wonder_sync": lambda: WonderSync(signer),
+        "wonder_sync_callers_sign": lambda: WonderSync(signer, callers_sign=True),
+        "wonder_sync_asyncio": lambda: WonderSync(signer, uvloop=False),
+        "wonder_sync_before": lambda: WonderSync(
+            signer, callers_sign=True, uvloop=False, old_pool=True
+        ),
+        "wonder_async_before": lambda: WonderAsync(signer, before=True),
+        "floor_before": lambda: FloorAiohttp(signer, tuned=False),
     }
     for cfg in configs:
         if cfg.kind == "async" and cfg.key not in bench.async_contenders:
@@ -280,9 +333,37 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run against wonder_async.testing.Emulator (checks signatures)",
     )
-    parser.add_argument("--only", default=None, help="comma-separated contender ids to run")
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated contender ids to run (plus the ideal bound's terms: "
+        + ",".join(IDEAL_TERMS)
+        + ", unless --no-ideal)",
+    )
+    parser.add_argument(
+        "--no-ideal", action="store_true", help="with --only: not the ideal bound's terms"
+    )
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also run the SDK and the floor as before issue 26, side by side",
+    )
     parser.add_argument("--plot", action="store_true", help="also write throughput.png")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval for this benchmark process (seconds; CPython's default is "
+        "0.005): an experiment on GIL hand-offs, never something the SDK sets",
+    )
+    parser.add_argument(
+        "--report", type=Path, default=None, help="print the tables of a saved --json run"
+    )
     args = parser.parse_args(argv)
+    if args.report is not None:
+        return reprint(args.report)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
 
     n = args.requests or (300 if args.quick else 1200)
     rounds = args.rounds or (2 if args.quick else 6)
@@ -311,9 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         key_file.write_bytes(pem)
         extra = ["--emulator-public-key", str(key_file), "--app-id", APP_ID]
 
-    configs = build_configs(args.emulator)
+    wanted = set(args.only.split(",")) if args.only else set()
+    extra_keys = frozenset(wanted | (EXTRA_KEYS if args.before else set()))
+    configs = build_configs(args.emulator, extra_keys)
     if args.only:
-        wanted = set(args.only.split(","))
+        wanted |= extra_keys
+        if not args.no_ideal:
+            wanted |= set(IDEAL_TERMS)
         configs = [c for c in configs if c.key in wanted]
     cpus = os.cpu_count() or 1
     server = "wonder_async.testing.Emulator" if args.emulator else "minimal asyncio peer"
@@ -331,11 +416,13 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
         "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
         "loadavg_before": os.getloadavg(),
+        "switch_interval": sys.getswitchinterval(),
     }
     print(
         f"{cpus} cores ({meta['cpu_model']}), Python {meta['python']}, aiohttp {meta['aiohttp']}, "
         f"httpx {meta['httpx']}, requests {meta['requests']}\n"
-        f"server: {server} in a separate process, {pin}; client process not pinned\n"
+        f"server: {server} in a separate process, {pin}; client process not pinned; "
+        f"switch interval {sys.getswitchinterval() * 1e3:g} ms\n"
         f"{rounds} rounds x {len(configs)} contender/concurrency pairs x {n} requests, "
         f"round-robin (+1 warm-up round of {warmup})",
         flush=True,
@@ -365,23 +452,22 @@ def main(argv: list[str] | None = None) -> int:
             Path(extra[1]).unlink(missing_ok=True)
 
     meta["loadavg_after"] = os.getloadavg()
-    rows = summarise(configs, records)
+    rows = summarise(configs, records, cpus)
     print(
         f"\nSigned customer upserts against the {server} "
-        f"(median over {rounds} rounds of {n} requests)"
+        f"(median over {rounds} rounds of {n} requests; 'of ideal': req/s over the round's "
+        "ideal bound, min/med/max)"
     )
     print_table(rows)
-    goal_rows = goals(records, args.emulator)
+    ideal = ideal_summary(records, cpus)
+    meta["ideal"] = ideal
+    print_ideal(ideal, cpus, rows)
+    goal_rows = goals(records, args.emulator, cpus)
     print_goals(goal_rows)
     budget = cpu_budget(rows, cpus)
     if budget is not None:
         meta["cpu_budget"] = budget
-        print(
-            f"\nCPU budget at c=64: wonder_async {budget['client_us']:.0f} us client + "
-            f"{budget['server_us']:.0f} us peer per request; the signing ceiling needs "
-            f"{budget['sign_us']:.0f} us per signature. On {cpus} cores that bounds wonder_async "
-            f"at ~{budget['bound_rps']:.0f} req/s = {budget['bound_ratio']:.2f}x the ceiling."
-        )
+        print_budget(budget, cpus)
     print(
         f"load average before/after: {meta['loadavg_before'][0]:.2f}/"
         f"{meta['loadavg_after'][0]:.2f} (other processes compete for the same cores)"
@@ -400,6 +486,29 @@ def main(argv: list[str] | None = None) -> int:
             from plot import plot
 
             print(f"plot written to {plot(json_path, json_path.with_name('throughput.png'))}")
+    return 0
+
+
+def reprint(path: Path) -> int:
+    """The summary tables, ideal bound and goals of a run saved with ``--json``."""
+    doc = json.loads(path.read_text())
+    meta = doc["meta"]
+    records = [Record(**r) for r in doc["records"]]
+    keys = {r.key for r in records}
+    emulator = "Emulator" in meta["server"]
+    configs = [c for c in build_configs(emulator, EXTRA_KEYS) if c.key in keys]
+    cpus = meta["cpus"]
+    rows = summarise(configs, records, cpus)
+    print(f"{meta['command']}  ({meta['cpu_model']}, {cpus} cores, Python {meta['python']})")
+    print_table(rows)
+    print_ideal(ideal_summary(records, cpus), cpus, rows)
+    print_goals(goals(records, emulator, cpus))
+    budget = cpu_budget(rows, cpus)
+    if budget is not None:
+        print_budget(budget, cpus)
+    print(
+        f"load average before/after: {meta['loadavg_before'][0]:.2f}/{meta['loadavg_after'][0]:.2f}"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import threading
 from collections import deque
@@ -16,7 +17,7 @@ from typing import Any, Final
 
 from ._errors import ConfigurationError
 from ._request import Request
-from ._signing import Signer
+from ._signing import RANDOM_PER_SIGNATURE, Signer
 
 __all__ = ["SignPool"]
 
@@ -26,6 +27,13 @@ _SignJob = tuple["asyncio.Future[dict[str, str]]", Request]
 # Seconds a signing thread waits for work before it ends (a busy client keeps its threads;
 # one that was dropped without close() does not keep them forever).
 _SIGN_THREAD_IDLE: Final = 30.0
+# Signatures whose CSPRNG bytes a signing thread reads at once: os.urandom releases the GIL,
+# and every release costs a wait to take it back from the busy event loop.
+_RANDOM_BATCH: Final = 64
+# Finished signatures a thread collects before it wakes the loop while more jobs wait (1: it
+# wakes it for the first; 2 halved the wake-ups but measured neutral to +11 % CPU/request at
+# c=64 in benchmarks/run.py --before, so it is a knob for benchmarks/handover.py only).
+_DELIVER_BATCH: Final = 1
 
 
 class SignPool:
@@ -57,6 +65,9 @@ class SignPool:
         # hand-over pending, schedules its own).
         self._batch: list[_SignJob] = []
         self._hand_over_on: asyncio.AbstractEventLoop | None = None
+        # The module's tuning, per pool (the benchmarks compare settings side by side).
+        self.random_batch = _RANDOM_BATCH
+        self.deliver_batch = _DELIVER_BATCH
 
     def sign(self, request: Request) -> asyncio.Future[dict[str, str]]:
         loop = asyncio.get_running_loop()
@@ -120,7 +131,11 @@ class SignPool:
 
     def _run(self) -> None:
         jobs, lock = self._jobs, self._lock
-        sign = self.signer.sign
+        random_size, deliver_batch = RANDOM_PER_SIGNATURE * self.random_batch, self.deliver_batch
+        sign = self.signer.sign_random
+        # CSPRNG bytes for the next signatures (read once per _RANDOM_BATCH): one GIL release
+        # per signature, the RSA operation, instead of two.
+        random, used = b"", 0
         while True:
             with lock:
                 if not jobs:
@@ -149,14 +164,19 @@ class SignPool:
                     self._wake.get()
                 continue
             future, r = job
+            if used >= len(random):
+                random, used = os.urandom(random_size), 0
             outcome: Any
             try:
-                outcome = sign(r.method, r.uri, r.body)
+                outcome = sign(r.method, r.uri, r.body, random[used : used + RANDOM_PER_SIGNATURE])
             except BaseException as exc:  # handed to the awaiting task, like run_in_executor
                 outcome = exc
+            used += RANDOM_PER_SIGNATURE  # never reused, whatever the outcome
             with lock:
                 self._done.append((future, outcome))
-                if self._wake_pending:
+                # One loop wake-up per batch (and, with deliver_batch > 1, while more jobs
+                # wait, not before that many are done).
+                if self._wake_pending or (jobs and len(self._done) < deliver_batch):
                     continue
                 self._wake_pending = True
             try:

@@ -288,6 +288,10 @@ def _sign_params() -> tuple[AsymmetricPadding, HashAlgorithm]:
     return padding.PKCS1v15(), hashes.SHA256()
 
 
+#: CSPRNG bytes one signature uses: 24 for the nonce, 16 for the ``X-Request-ID``.
+RANDOM_PER_SIGNATURE: Final = 40
+
+
 class Signer:
     """Holds one app's private key (as a key object only) and signs requests with it.
 
@@ -308,9 +312,17 @@ class Signer:
 
     def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
         """Return the ``Credential``, ``Nonce``, ``Signature`` and ``X-Request-ID`` headers."""
-        request_time = _current_request_time()
         # One CSPRNG read for the nonce and the request id (each read releases the GIL).
-        random = os.urandom(40)
+        return self.sign_random(method, uri, body, os.urandom(RANDOM_PER_SIGNATURE))
+
+    def sign_random(self, method: str, uri: str, body: bytes, random: bytes) -> dict[str, str]:
+        """:meth:`sign` with the signature's ``RANDOM_PER_SIGNATURE`` CSPRNG bytes given.
+
+        For the signing threads, which read the CSPRNG once for many signatures: each read
+        releases the GIL, and re-taking it behind a busy event loop is what a signing thread
+        waits for. The bytes must come from ``os.urandom`` and serve one signature only.
+        """
+        request_time = _current_request_time()
         nonce = _nonce_from(random[:24]) or new_nonce()
         message = signature_message(
             request_time=request_time,

@@ -1,4 +1,4 @@
-"""The blocking WonderClient: the async client driven through one portal, signing in-thread."""
+"""The blocking WonderClient: the async client driven through one portal."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ class WonderClient:
     """Blocking client for the Wonder Gateway Customer Management API.
 
     Same constructor, resources, methods, models and errors as :class:`wonder_async.WonderClient`.
-    Safe to share between threads: one event-loop thread per client does the I/O, and each
-    calling thread signs its own requests (RSA releases the GIL), so threads sign in parallel.
+    Safe to share between threads: one event-loop thread per client does the I/O; a call made
+    while no other is in flight is signed in its calling thread, the others on the client's
+    signing threads (one per core), so RSA uses every core while the loop thread stays free.
     Use it as ``with WonderClient(...) as wonder:`` or call :meth:`close`.
 
     :param app_id: the AppID from the Wonder portal (default: ``WONDER_APP_ID``).
@@ -213,10 +214,18 @@ class WonderClient:
 
     # --- what the generated resources call --------------------------------------------------
 
+    #: Calls in flight below which the calling thread signs its own request.
+    _SIGN_HERE_BELOW = 1
+
     def _execute(self, request: Request) -> dict[str, Any]:
-        # Sign here, in the calling thread: no hop to a signing thread, and callers on many
-        # threads sign in parallel while the loop thread only does I/O.
-        return self._call_noted(self._async._execute, self._async._sign_now(request))
+        # Alone, sign here in the calling thread: no hop to a signing thread. With other calls
+        # in flight the client's signing threads sign it (at most one per core, handed back
+        # in batches): eight callers signing at once ran eight RSA operations against the
+        # loop thread that does everyone's I/O on the same cores (and cost ~7-10 % more CPU
+        # per request in benchmarks/run.py --before).
+        if self._async._shared.inflight < self._SIGN_HERE_BELOW:
+            request = self._async._sign_now(request)
+        return self._call_noted(self._async._execute, request)
 
     def _call_noted(self, func: Callable[..., Awaitable[T]], *args: Any) -> T:
         """``portal.call``, carrying ``last_request_id`` back to the calling thread."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from wonder_async import ConfigurationError
 from wonder_async._client import _ABANDONED
+from wonder_async._loops import loop_factory
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -180,9 +181,12 @@ def _start() -> tuple[BlockingPortal, asyncio.AbstractEventLoop, threading.Threa
             ready.set_result((portal, asyncio.get_running_loop()))
             await portal.sleep_until_stopped()
 
+    # uvloop when installed (the [fast] extra): this loop is the SDK's own, not the caller's.
+    options: dict[str, Any] = {"use_uvloop": True} if loop_factory() is not None else {}
+
     def run() -> None:
         try:
-            anyio.run(serve, backend="asyncio")
+            anyio.run(serve, backend="asyncio", backend_options=options)
         except BaseException as exc:  # surface start-up failures to the waiting caller
             if not ready.done():
                 ready.set_exception(exc)

@@ -170,3 +170,21 @@ async def test_a_thread_woken_as_its_idle_wait_times_out_leaves_the_pool_working
         pool.close()
     for signed in (headers, headers2, headers3):
         assert verify(key_pair.public, signed, "POST", "/svc/echo", request.body)
+
+
+@pytest.mark.anyio
+async def test_signatures_made_on_the_threads_each_have_their_own_nonce_and_request_id(
+    key_pair: KeyPair,
+) -> None:
+    """The signing threads read the CSPRNG once for many signatures; every signature still
+    gets fresh bytes: no nonce or X-Request-ID repeats, and every signature verifies."""
+    pool = sign_pool_module.SignPool(Signer("app-1", key_pair.private_pem), threads=2)
+    requests = [Request.json("POST", "/svc/echo", {"message": f"m{i}"}) for i in range(300)]
+    try:
+        signed = await asyncio.wait_for(asyncio.gather(*(pool.sign(r) for r in requests)), HANG)
+    finally:
+        pool.close()
+    assert len({h["Nonce"] for h in signed}) == len(requests)
+    assert len({h["X-Request-ID"] for h in signed}) == len(requests)
+    for request, headers in zip(requests, signed, strict=True):
+        assert verify(key_pair.public, headers, "POST", "/svc/echo", request.body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -14,6 +13,7 @@ from typing import Any, Final, TextIO
 
 import attrs
 
+from .. import _loops
 from .._client import WonderClient
 from .._errors import ConfigurationError, ValidationError, WonderError
 from ._human import human_lines, plural
@@ -35,13 +35,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def run_async(command: Callable[[argparse.Namespace], Awaitable[int]]) -> Handler:
-    """A handler that runs an async command on a fresh event loop."""
+    """A handler that runs an async command on a fresh event loop (uvloop's if installed)."""
 
     def handler(args: argparse.Namespace) -> int:
         async def go() -> int:
             return await command(args)
 
-        return asyncio.run(go())
+        return _loops.run(go())
 
     return handler
 

@@ -4,9 +4,9 @@ self-test a signature."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
+from .. import _loops
 from . import COMMANDS
 from ._common import client, emit, run_async
 
@@ -39,7 +39,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from .._demo import run_demo
 
-    return asyncio.run(run_demo())
+    return _loops.run(run_demo())
 
 
 def _emulator(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .. import _loops
 from .._errors import ValidationError
 from .._signing import (
     Signer,
@@ -330,7 +331,7 @@ class Emulator(AuthMixin, PaymentsMixin):
         :returns: a context manager giving the running emulator.
         :raises OSError: when it cannot listen (e.g. the port is taken).
         """
-        loop = asyncio.new_event_loop()
+        loop = _loops.new_event_loop()  # the emulator's own loop: uvloop's when installed
         try:
             emu = cls(**kwargs)
         except BaseException:

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .. import _loops
 from .._errors import ConfigurationError
 from ._readings import Readings, describe
 from ._server import Emulator
@@ -221,7 +222,7 @@ def run_emulator(args: argparse.Namespace) -> int:
             return 2
         lines.append(f"webhook_key  {args.webhook_key_file}")
     try:
-        asyncio.run(_serve(emu, lines))
+        _loops.run(_serve(emu, lines))  # uvloop's loop when installed: the emulator's own
     except OSError as exc:
         print(f"wonder emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
