@@ -226,4 +226,4 @@ async def test_actions_work_without_javascript(
     await expect(page.get_by_role("status")).to_contain_text("declined")
     await expect(page.get_by_text("No challenge is waiting.")).to_be_visible()
     assert dash_emu.state.tokens[token]["state"] == "failed"
-    assert dash_emu.state.tokens[token]["error_code"] == "E200002"
+    assert dash_emu.state.tokens[token]["error_code"] == "EMU_3DS_FAILED"
