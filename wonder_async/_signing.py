@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     PublicKeyInput = str | bytes | os.PathLike[str] | rsa.RSAPublicKey
 else:  # the same aliases, naming the key classes without importing cryptography
     PrivateKeyInput = Union[str, bytes, os.PathLike[str], "rsa.RSAPrivateKey"]
-    """What ``private_key=`` accepts: PEM text or bytes (PKCS#1 ``BEGIN RSA PRIVATE KEY`` or
-    PKCS#8 ``BEGIN PRIVATE KEY``, unencrypted), base64 of such a PEM, a path to a PEM file
+    """What ``private_key=`` accepts: PEM text or bytes (an unencrypted PKCS#1 RSA key or
+    PKCS#8 key), base64 of such a PEM, a path to a PEM file
     (``str`` or ``os.PathLike``), or an already loaded ``cryptography`` ``RSAPrivateKey`` (from
     a secret store or an HSM-backed loader, say). It is loaded once per client and kept in
     memory only."""
