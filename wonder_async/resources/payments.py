@@ -7,6 +7,10 @@ before it sends again it looks the charge up: Query order, and a transaction on 
 ``payment_uuid`` is also looked up before the first attempt, so a worker that crashed and runs
 again with the same id never charges twice. See docs/guides/payments.md for the readings of
 the API this relies on.
+
+Here: the ``Payments`` resource, its request builder (``_PaymentsRequests``) and the bulk
+helpers; what a charge's answer means (paid, pending, declined) and the look-up by
+``payment.uuid`` live in :mod:`~wonder_async.resources._charges`, re-exported below.
 """
 
 from __future__ import annotations
@@ -21,21 +25,17 @@ from typing import Any, Final
 import attrs
 
 from .._bulk import ChargeResult, bulk_map, charge_uuid
-from .._converter import structure_at
-from .._errors import (
-    APIConnectionError,
-    BadRequestError,
-    CardDeclinedError,
-    ValidationError,
-    WonderError,
-)
-from .._models import CONSUME_MODES, MAX_TOKEN_LENGTH, Order, Payment, check_enum, check_text
-from .._request import Recover, Request
+from .._errors import BadRequestError, ValidationError, WonderError
+from .._models import CONSUME_MODES, MAX_TOKEN_LENGTH, Payment, check_enum, check_text
+from .._request import Request
 from .._wire import Paths
 from ._base import AsyncResource
 from ._billing_run import LOOKED_UP, PRECHECK_BATCH, UNCHECKED, Charges, RunLedger, prechecked
+from ._charges import _charge_recovery, _has_transaction, _readable_charge
+from ._charges import declined_from as declined_from
+from ._charges import payment_from as payment_from
 from ._order_fields import amount_text, order_fields, order_key
-from ._recovery import RECOVERED, recover_from_order
+from ._recovery import RECOVERED
 from .orders import _OrdersRequests
 
 __all__ = ["Payments"]
@@ -81,96 +81,6 @@ def _check_payment_uuid(payment_uuid: str | None) -> str:
     if payment_uuid != payment_uuid.strip() or not payment_uuid.isprintable():
         raise ValidationError("payment.uuid", "format", "must be printable, without spaces")
     return payment_uuid
-
-
-def _has_transaction(payment_uuid: str) -> Any:
-    def found(data: dict[str, Any]) -> bool:
-        order = data.get("order")
-        transactions = order.get("transactions") if isinstance(order, dict) else None
-        return isinstance(transactions, list) and any(
-            isinstance(t, dict) and t.get("uuid") == payment_uuid for t in transactions
-        )
-
-    return found
-
-
-def _readable_charge(data: dict[str, Any]) -> None:
-    # Checked inside the pipeline: a charge answer of the wrong shape is looked up like any
-    # unreadable answer, never taken as a result nor sent again blindly.
-    structure_at(data, "order", Order)
-
-
-def _charge_recovery(payment_uuid: str, key: dict[str, str]) -> Recover:
-    # One read: the order, with every transaction on it. A charge always belongs to its order,
-    # so an order that does not exist (404) has no charge either. (Query order by transaction
-    # uuid would answer the same question, but is documented on the stage pages only, and a
-    # 404 from it cannot tell "no such transaction" from "no such query".)
-    return recover_from_order(
-        key,
-        _has_transaction(payment_uuid),
-        f"the charge with payment_uuid {payment_uuid}",
-        payment_uuid=payment_uuid,
-    )
-
-
-def payment_from(data: dict[str, Any], payment_uuid: str, *, refused: bool = False) -> Payment:
-    """Build the :class:`Payment` of ``payment_uuid`` from an order answer.
-
-    A transaction with ``success`` false is a decline only once it is final (``is_pending``
-    explicitly false, or the gateway refused the call: ``refused``); until then the payment
-    is returned with ``status`` ``pending``.
-
-    :raises CardDeclinedError: when the charge's transaction failed for good.
-    """
-    order = structure_at(data, "order", Order)
-    transaction = order.transaction(payment_uuid)
-    if transaction is None:
-        # A gateway that names transactions itself: the newest charge on the order is ours.
-        charges = [t for t in order.transactions if not t.is_refund]
-        if not charges:
-            raise APIConnectionError(
-                f"the gateway's answer holds no transaction for payment_uuid {payment_uuid}"
-            )
-        transaction = charges[-1]
-    payment = Payment(payment_uuid, transaction, order, recovered=bool(data.get(RECOVERED)))
-    final_failure = transaction.success is False and (
-        transaction.is_pending is False or (refused and transaction.is_pending is not True)
-    )
-    if final_failure:
-        raise CardDeclinedError(
-            transaction.decline_message or "the charge was declined",
-            code=transaction.decline_code,
-            payment_uuid=payment_uuid,
-            payment=payment,
-        )
-    return payment
-
-
-def declined_from(exc: BadRequestError, payment_uuid: str) -> BadRequestError:
-    """Turn a 400 whose body holds the failed transaction into a :class:`CardDeclinedError`;
-    any other 400 (bad parameters, unusable token) is returned unchanged."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    data = body.get("data")
-    if not isinstance(data, dict) or not _has_transaction(payment_uuid)(data):
-        return exc
-    try:
-        payment_from(data, payment_uuid, refused=True)
-    except CardDeclinedError as declined:
-        payment = declined.payment
-    except WonderError:
-        return exc
-    else:
-        return exc  # the transaction succeeded: not a decline, keep the gateway's error
-    return CardDeclinedError(
-        exc.message,
-        status=exc.status,
-        code=exc.code,
-        body=exc.body,
-        request_id=exc.request_id,
-        attempts=exc.attempts,
-        payment_uuid=payment_uuid,
-        payment=payment,
-    )
 
 
 async def _charge_row(

@@ -13,16 +13,15 @@ from typing import Any
 from wonder_async._errors import BadRequestError
 from wonder_async._models import Order, Refund
 from wonder_async.resources._order_fields import order_key
-from wonder_async.resources._paging import Pager
-from wonder_async.resources.orders import (
+from wonder_async.resources._order_outcomes import (
     DUPLICATE_REFUND_CODE,
-    _check_uuid,
     _order,
-    _OrdersRequests,
     duplicate_refund_outcome,
     refund_from,
     refund_uuids,
 )
+from wonder_async.resources._paging import Pager
+from wonder_async.resources.orders import _check_uuid, _OrdersRequests
 from wonder_sync.resources._base import SyncResource
 
 __all__ = ["Orders"]

@@ -14,9 +14,10 @@ import attrs
 
 from wonder_async._errors import BadRequestError, ValidationError
 from wonder_async._models import Payment
+from wonder_async.resources._charges import declined_from, payment_from
 from wonder_async.resources._order_fields import order_fields, order_key
 from wonder_async.resources.orders import _OrdersRequests
-from wonder_async.resources.payments import _PaymentsRequests, declined_from, payment_from
+from wonder_async.resources.payments import _PaymentsRequests
 from wonder_sync.resources._base import SyncResource
 from wonder_sync.resources._manual import ManualPayments as _ManualPayments
 
