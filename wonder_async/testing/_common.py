@@ -1,7 +1,8 @@
 """Pieces every part of the emulator shares: the error answers and codes, the base class.
 
 :class:`EmulatorBase` declares the attributes the concern mixins (:mod:`._customers`,
-:mod:`._orders`, :mod:`._webhooks`) read; :class:`~._server.Emulator` sets them up.
+:mod:`._orders`, :mod:`._payments`, :mod:`._settle`, :mod:`._webhooks`, :mod:`._endpoint`)
+read; :class:`~._server.Emulator` sets them up.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ must carry the emulator's random CSRF token *and* an ``Origin`` (or ``Referer``)
 dashboard's own origin, else 403. Pages answer only to a ``Host`` that is an IP address,
 ``localhost`` or the bind host, so a DNS-rebinding page cannot read them.
 
-Here: the route table, those checks and the actions. The pages are in :mod:`._dashboard_pages`,
-the HTML they are built of in :mod:`._dashboard_html`, the CSS and script in
-:mod:`._dashboard_assets`.
+Here: the route table, those checks and the actions. The pages are in :mod:`._dashboard_pages`
+(customers and orders) and :mod:`._dashboard_traffic` (webhooks, faults, requests), the HTML
+they are built of in :mod:`._dashboard_html`, the CSS and script in :mod:`._dashboard_assets`.
 """
 
 from __future__ import annotations

@@ -1,21 +1,28 @@
-"""The dashboard's HTML: escaping, tables, state badges and the page around every body.
+"""The dashboard's HTML: escaping, tables, state badges, forms and the page around every body.
 
-Every value goes through :func:`esc` (customer names are hostile input).
+Every value goes through :func:`esc` (customer names are hostile input). :class:`PageBase`
+is what every group of pages (:mod:`._dashboard_pages`, :mod:`._dashboard_traffic`) starts
+from: the emulator and the CSRF token, and the one-button forms that carry it.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-__all__ = ["PREFIX", "SECURITY_HEADERS", "badge", "esc", "page", "table"]
+if TYPE_CHECKING:
+    from ._server import Emulator
+
+__all__ = ["LIST_LIMIT", "PREFIX", "SECURITY_HEADERS", "PageBase", "badge", "esc", "page", "table"]
 
 #: Everything but the home page lives under this prefix, away from the API's ``/svc/``.
 PREFIX: Final = "/dashboard"
+#: A list page shows at most this many rows (customers, orders, webhook deliveries), the newest.
+LIST_LIMIT: Final = 100
 _H1: Final = re.compile(r"<h1>(.*?)</h1>", re.S)
 _TAGS: Final = re.compile(r"<[^>]*>")
 
@@ -117,3 +124,39 @@ def page(request: web.Request, body: str, *, status: int = 200) -> web.Response:
     return web.Response(
         text=document, content_type="text/html", status=status, headers=SECURITY_HEADERS
     )
+
+
+class PageBase:
+    """What the dashboard's pages share: the emulator they show and the CSRF token.
+
+    :param emu: the emulator whose state they show.
+    :param csrf_token: the token every form carries in its hidden ``csrf`` field.
+    """
+
+    def __init__(self, emu: Emulator, csrf_token: str) -> None:
+        self.emu = emu
+        self.csrf_token = csrf_token
+
+    def _form(
+        self,
+        action: str,
+        button: str,
+        *,
+        fields: Mapping[str, str] | None = None,
+        label: str | None = None,
+        css: str | None = None,
+    ) -> str:
+        """A one-button POST form carrying the CSRF token.
+
+        :param label: more button text for screen readers only (which row it acts on).
+        """
+        hidden = "".join(
+            f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
+            for k, v in {"csrf": self.csrf_token, **(fields or {})}.items()
+        )
+        extra = f'<span class="vh"> {esc(label)}</span>' if label else ""
+        css = f' class="{esc(css)}"' if css else ""
+        return (
+            f'<form class="inline" method="post" action="{esc(action)}">{hidden}'
+            f"<button type=submit{css}>{esc(button)}{extra}</button></form>"
+        )

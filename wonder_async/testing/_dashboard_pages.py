@@ -2,40 +2,31 @@
 
 Each page renders the emulator's state as the body of :func:`~._dashboard_html.page`; the
 forms on it post to the actions of :class:`~._dashboard.Dashboard`, with its CSRF token.
+Here: the customer and order pages (with their token, order and transaction tables) and
+:class:`DashboardPages`, which the dashboard serves; the webhook, fault and request pages are
+in :mod:`._dashboard_traffic`, the forms' base (:class:`~._dashboard_html.PageBase`) in
+:mod:`._dashboard_html`.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from aiohttp import web
 
 from .._models import mask_card_number
-from ._dashboard_html import PREFIX, SECURITY_HEADERS, badge, esc, table
-from ._faults import ROUTES, FaultPlan
-
-if TYPE_CHECKING:
-    from ._server import Emulator
+from ._dashboard_html import LIST_LIMIT, PREFIX, SECURITY_HEADERS, badge, esc, table
+from ._dashboard_traffic import TrafficPages
 
 __all__ = ["DashboardPages"]
 
-_LIST_LIMIT: Final = 100
 _ORDER_COLUMNS: Final = (
     "Number", "Reference", "Customer", "Amount", "Paid", "State / payment", "Callback", "Action"
 )  # fmt: skip
 #: Orders the payment link (``Emulator.pay_order``) still pays.
 _PAYABLE: Final = frozenset({"unpaid", "partial_paid"})
-
-
-def _curl(url: str, headers: Mapping[str, str], body: str) -> str:
-    """A ``curl`` command that sends exactly this request again (shell-quoted)."""
-    lines = [f"curl -X POST {shlex.quote(url)}"]
-    lines += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items()]
-    lines.append(f"--data-raw {shlex.quote(body)}")
-    return " \\\n  ".join(lines)
 
 
 def _here(request: web.Request) -> str:
@@ -53,40 +44,13 @@ def _money(value: object) -> str:
         return esc(value)
 
 
-class DashboardPages:
+class DashboardPages(TrafficPages):
     """The pages of one :class:`Emulator`'s dashboard; each method renders one page's body.
 
-    :param emu: the emulator whose state they show.
-    :param csrf_token: the token every form carries in its hidden ``csrf`` field.
+    The customer and order pages are here; the webhook, fault and request pages come from
+    :class:`~._dashboard_traffic.TrafficPages`, the emulator and the CSRF token from
+    :class:`~._dashboard_html.PageBase`.
     """
-
-    def __init__(self, emu: Emulator, csrf_token: str) -> None:
-        self.emu = emu
-        self.csrf_token = csrf_token
-
-    def _form(
-        self,
-        action: str,
-        button: str,
-        *,
-        fields: Mapping[str, str] | None = None,
-        label: str | None = None,
-        css: str | None = None,
-    ) -> str:
-        """A one-button POST form carrying the CSRF token.
-
-        :param label: more button text for screen readers only (which row it acts on).
-        """
-        hidden = "".join(
-            f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
-            for k, v in {"csrf": self.csrf_token, **(fields or {})}.items()
-        )
-        extra = f'<span class="vh"> {esc(label)}</span>' if label else ""
-        css = f' class="{esc(css)}"' if css else ""
-        return (
-            f'<form class="inline" method="post" action="{esc(action)}">{hidden}'
-            f"<button type=submit{css}>{esc(button)}{extra}</button></form>"
-        )
 
     def _customer_link(self, customer: Mapping[str, Any]) -> str:
         uuid = str(customer.get("uuid", ""))
@@ -111,7 +75,7 @@ class DashboardPages:
             if owner:
                 orders_of[owner] = orders_of.get(owner, 0) + 1
         rows = []
-        for c in customers[:_LIST_LIMIT]:
+        for c in customers[:LIST_LIMIT]:
             tokens = [state.tokens[t] for t in state.customer_tokens.get(c["uuid"], ())]
             pending = sum(t.get("state") == "pending" for t in tokens)
             rows.append(
@@ -121,9 +85,9 @@ class DashboardPages:
                 f"{f' ({pending} pending)' if pending else ''}</td>"
                 f'<td class="num">{orders_of.get(c["uuid"], 0)}</td></tr>'
             )
-        shown = f"{min(len(customers), _LIST_LIMIT)} of {len(customers)}"
+        shown = f"{min(len(customers), LIST_LIMIT)} of {len(customers)}"
         pending = [t for t in reversed(state.tokens.values()) if t.get("state") == "pending"]
-        waiting = f"{min(len(pending), _LIST_LIMIT)} of {len(pending)}"
+        waiting = f"{min(len(pending), LIST_LIMIT)} of {len(pending)}"
         caption = f"Customers matching “{wanted}” ({shown})" if wanted else f"Customers ({shown})"
         empty = f"No customer's reference contains “{wanted}”." if wanted else "No customers yet."
         search = (
@@ -148,7 +112,7 @@ class DashboardPages:
             )
             + "<h2>Pending 3-D Secure challenges</h2>"
             + self._token_table(
-                pending[:_LIST_LIMIT],
+                pending[:LIST_LIMIT],
                 _here(request),
                 caption=f"Tokens waiting for the cardholder, newest first ({waiting})",
                 with_owner=True,
@@ -327,141 +291,7 @@ class DashboardPages:
     async def orders(self, request: web.Request) -> str:
         orders = list(reversed(self.emu.state.orders.values()))
         return "<h1>Orders</h1>" + self._order_table(
-            orders[:_LIST_LIMIT],
+            orders[:LIST_LIMIT],
             _here(request),
-            caption=f"Orders, newest first ({min(len(orders), _LIST_LIMIT)} of {len(orders)})",
-        )
-
-    async def webhooks(self, _request: web.Request) -> str:
-        deliveries: dict[object, list[Mapping[str, Any]]] = {}
-        for i, entry in enumerate(self.emu.webhook_log):
-            deliveries.setdefault(entry.get("delivery", ("entry", i)), []).append(entry)
-        sections = []
-        newest = list(deliveries.values())[-_LIST_LIMIT:]
-        for n, attempts in enumerate(reversed(newest)):
-            first = attempts[0]
-            rows = []
-            for a_i, attempt in enumerate(attempts):
-                status = attempt.get("status")
-                ok = isinstance(status, int) and 200 <= status < 300
-                curl = ""
-                headers = attempt.get("headers")
-                if isinstance(headers, Mapping):
-                    pre_id = f"curl-{n}-{a_i}"
-                    command = _curl(str(attempt.get("url")), headers, str(attempt.get("body", "")))
-                    curl = (
-                        f"<details><summary>Signed request as curl</summary>"
-                        f'<pre id="{pre_id}">{esc(command)}</pre>'
-                        f'<button type="button" data-copy="{pre_id}">Copy</button></details>'
-                    )
-                rows.append(
-                    f'<tr><th scope="row" class="num">{esc(attempt.get("attempt"))}</th>'
-                    f"<td>{badge('success' if ok else 'failed')} {esc(status)}</td>"
-                    f"<td>{curl}</td></tr>"
-                )
-            sections.append(
-                f'<section class="delivery"><h2>{esc(first.get("action"))} → '
-                f"<code>{esc(first.get('url'))}</code></h2>"
-                + table(
-                    "Attempts",
-                    ("Attempt", "Answer", "Request"),
-                    rows,
-                    "",
-                    quiet=True,
-                    numeric=("Attempt",),
-                )
-                + "</section>"
-            )
-        key = self._webhook_key()
-        if not sections:
-            return (
-                "<h1>Webhooks</h1><p class=muted>No webhooks sent yet. Orders created with a "
-                "<code>callback_url</code> are notified when they are created and paid.</p>" + key
-            )
-        shown = f"{len(newest)} of {len(deliveries)}"
-        return (
-            f"<h1>Webhooks</h1><p>Deliveries, newest first ({shown}).</p>" + key + "".join(sections)
-        )
-
-    def _webhook_key(self) -> str:
-        """The public key the emulator's webhooks verify with, and the body shape they have."""
-        readings = self.emu.readings
-        return (
-            '<section class="webhook-key"><h2>Webhook public key</h2>'
-            "<p>Handlers in any language verify this emulator's webhooks with this key (the "
-            "portal's <q>Webhook Public Key</q>). Body: <code>webhook_body="
-            f"{esc(readings['webhook_body'])}</code>, retries: <code>webhook_resign="
-            f"{esc(readings['webhook_resign'])}</code>.</p>"
-            f'<pre id="webhook-public-key">{esc(self.emu.webhook_public_key_pem.strip())}</pre>'
-            '<button type="button" data-copy="webhook-public-key">Copy</button></section>'
-        )
-
-    async def faults(self, request: web.Request) -> str:
-        return self.faults_page(self.emu.faults, request.query.get("spec", ""), None)
-
-    def faults_page(self, plan: FaultPlan, spec: str, error: str | None) -> str:
-        rows = [
-            f'<tr><th scope="row"><code>{esc(route)}</code></th><td>{esc(f.kind)}</td>'
-            f'<td class="num">{f.rate:g}</td>'
-            f'<td class="num">{"—" if f.param is None else f"{f.param:g} s"}</td></tr>'
-            for route, faults in plan.rules.items()
-            for f in faults
-        ]
-        scripts = [
-            f'<tr><th scope="row"><code>{esc(route)}</code></th><td>'
-            + " | ".join(
-                esc(f.kind if f.param is None else f"{f.kind}@{f.param:g}s") for f in queue
-            )
-            + "</td></tr>"
-            for route, queue in plan.scripts.items()
-            if queue
-        ]
-        injected = [
-            f'<tr><th scope="row">{esc(kind)}</th><td class="num">{count}</td></tr>'
-            for kind, count in sorted(plan.injected.items())
-        ]
-        problem = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-        form = (
-            f'<form class="row" method="post" action="{PREFIX}/faults">'
-            f'<input type="hidden" name="csrf" value="{esc(self.csrf_token)}">'
-            f'<label for="spec">Fault spec (replaces the current rules)'
-            f'<input type="text" id="spec" name="spec" value="{esc(spec)}" required '
-            f'placeholder="*:503=0.05;orders.create:script=500|ok" spellcheck="false"></label>'
-            f"<button type=submit>Set faults</button></form>"
-        )
-        clear = self._form(f"{PREFIX}/faults/clear", "Clear all faults", css="danger")
-        return (
-            f"<h1>Faults</h1>{problem}{form}<p>{clear}</p>"
-            + table(
-                "Rate rules",
-                ("Route", "Kind", "Rate", "Parameter"),
-                rows,
-                "No rate rules set.",
-                numeric=("Rate", "Parameter"),
-            )
-            + table("Scripts (what the next requests get)", ("Route", "Next"), scripts, "")
-            + ("" if scripts else '<p class="muted">No scripts set.</p>')
-            + table(
-                "Faults injected so far",
-                ("Kind", "Count"),
-                injected,
-                "No faults injected.",
-                numeric=("Count",),
-            )
-            + '<p class="muted">Grammar: <code>ROUTE:KIND=RATE[@PARAM],...;'
-            "ROUTE:script=KIND|KIND...</code>; routes: <code>*</code>, "
-            + ", ".join(f"<code>{esc(r)}</code>" for r in ROUTES)
-            + ".</p>"
-        )
-
-    async def requests(self, _request: web.Request) -> str:
-        counts = self.emu.requests
-        rows = [
-            f'<tr><th scope="row"><code>{esc(route)}</code></th>'
-            f'<td class="num">{counts.get(route, 0)}</td></tr>'
-            for route in (*ROUTES, *sorted(set(counts) - set(ROUTES)))
-        ]
-        total = sum(counts.values())
-        return f"<h1>Requests</h1><p>{total} signed API requests so far.</p>" + table(
-            "Requests per route", ("Route", "Requests"), rows, "", numeric=("Requests",)
+            caption=f"Orders, newest first ({min(len(orders), LIST_LIMIT)} of {len(orders)})",
         )

@@ -21,16 +21,14 @@ and §3.14a; the rules where the docs are silent (``docs/decisions.md``,
   ``_at``: a refund's POSIX time, for the five-minute duplicate rule).
 
 The money that moves on an order (charges of saved tokens, voids and refunds) is in
-:mod:`._payments`.
+:mod:`._payments`; how pending charges and voids settle (``settle_due``) in :mod:`._settle`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
 import secrets
-import time
 import uuid as uuidlib
 from collections.abc import Iterable
 from decimal import Decimal
@@ -272,76 +270,6 @@ class OrdersMixin(CustomersMixin, WebhooksMixin):
         for action in actions:
             self._notify(action, view)
         return view
-
-    # --- pending charges and voids -------------------------------------------------------
-
-    def _schedule_settle(self) -> None:
-        """Settle what is pending once ``pending_seconds`` have passed (webhooks included)."""
-
-        async def later() -> None:
-            await asyncio.sleep(self.pending_seconds)
-            self.settle_due()
-
-        # Not in _background: wait_for_webhooks() waits for deliveries, not for this timer.
-        task = asyncio.get_running_loop().create_task(later())
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
-
-    def settle_due(self, now: float | None = None) -> None:
-        """Settle every pending charge and void whose time has come, and send its webhook.
-
-        Runs before each API request and ``pending_seconds`` after each pending operation,
-        so every answer and webhook after that moment shows the settled state.
-
-        :param now: the moment to settle up to (``time.time()`` seconds); a test passes a
-            later time to settle at once instead of waiting ``pending_seconds``.
-        """
-        now = time.time() if now is None else now
-        for number in list(self._pending_orders):
-            stored = self.state.orders.get(number)
-            if stored is None:
-                self._pending_orders.discard(number)
-                continue
-            order = self._copy(stored)
-            actions: list[str] = []
-            changed = False  # an approved pre-authorisation settles without a webhook
-            for t in order["transactions"]:
-                if t.get("_settles_at", now + 1) <= now:
-                    actions.extend(self._settle_charge(t))
-                    changed = True
-                if t.get("_voids_at", now + 1) <= now:
-                    del t["_voids_at"]
-                    self._finish_void(t)
-                    actions.append("transaction.voided")
-                    changed = True
-            if changed:
-                self._pending_orders.discard(number)
-                self._commit(order, *actions)
-
-    def _settle_charge(self, transaction: dict[str, Any]) -> list[str]:
-        """A pending charge turns final; returns the webhook actions it causes."""
-        del transaction["_settles_at"]
-        approved = transaction.pop("_outcome", "success") == "success"
-        data = transaction["payment_data"]
-        transaction.update(is_pending=False, success=approved)
-        if approved:
-            sale = transaction["type"] == "Sales"
-            transaction.update(allow_void=True, allow_refund=sale, captured=sale)
-            data.update(auth_code=random_digits(6), transaction_state="success")
-            data.update(resp_code="00", resp_msg="Approved")
-            return ["order.paid"] if sale else []
-        data.update(transaction_state="failed", **self._decline_reason(transaction))
-        return ["order.payment_failure"]
-
-    @staticmethod
-    def _decline_reason(transaction: dict[str, Any]) -> dict[str, str]:
-        code, message = transaction.pop("_decline", None) or ("51", "Insufficient funds")
-        return {"resp_code": code, "resp_msg": message}
-
-    @staticmethod
-    def _finish_void(transaction: dict[str, Any]) -> None:
-        transaction.update(void_is_pending=False, voided_at=utc_now())
-        transaction["payment_data"] = {**transaction["payment_data"], "transaction_state": "voided"}
 
     # --- look-ups --------------------------------------------------------------------------
 

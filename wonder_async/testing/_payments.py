@@ -44,7 +44,6 @@ from ._common import (
 )
 from ._customers import CHARGE_DECLINE
 from ._orders import (
-    OrdersMixin,
     amount_of,
     is_voided,
     new_transaction,
@@ -52,11 +51,12 @@ from ._orders import (
     refunded_of,
     utc_now,
 )
+from ._settle import SettleMixin
 
 __all__ = ["PaymentsMixin"]
 
 
-class PaymentsMixin(OrdersMixin):
+class PaymentsMixin(SettleMixin):
     """Handlers for charges of saved tokens, voids and refunds."""
 
     def _transaction_in(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:

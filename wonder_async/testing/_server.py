@@ -6,9 +6,12 @@ orders (optionally in SQLite), runs the 3-D Secure challenge on its own pages, a
 faults by rate or script. Paths and envelopes come from :mod:`wonder_async._wire`, the same
 place the client reads them.
 
-This module holds the :class:`Emulator` itself: lifecycle, the route table, the envelope
-and the fault hook. The handlers live by concern in :mod:`._customers` (customers, payment
-tokens, 3-D Secure pages and the test cards), :mod:`._orders` (orders) and :mod:`._webhooks`
+This module holds the :class:`Emulator` itself: construction, lifecycle, the route table and
+the control endpoints. What every API request goes through (faults, signature check, input
+rules, the envelope) is in :mod:`._endpoint`. The handlers live by concern in
+:mod:`._customers` (customers, payment tokens, 3-D Secure pages and the test cards),
+:mod:`._orders` (orders and the payment-link page), :mod:`._payments` (charges, voids and
+refunds), :mod:`._settle` (pending charges and voids settling) and :mod:`._webhooks`
 (delivery); keys and signature checks in :mod:`._auth`; shared pieces in :mod:`._common`;
 the browser dashboard at ``/`` in :mod:`._dashboard`.
 
@@ -22,13 +25,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-import json
-import socket
-import struct
 import threading
 import uuid as uuidlib
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -39,23 +39,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .. import _loops
-from .._errors import ValidationError
 from .._signing import (
     Signer,
     load_private_key,
     load_public_key,
 )
 from .._wire import Paths, ok_envelope
-from . import _rules as rules
-from ._auth import MAX_SKEW, AuthMixin, ReplayGuard, generate_key_pair, public_pem
-from ._common import FAULT, INVALID, INVALID_CURRENCY, NO_ENDPOINT, Handler, Reject, bad, error_body
+from ._auth import MAX_SKEW, ReplayGuard, generate_key_pair, public_pem
+from ._common import Handler
 from ._customers import THREE_DS_PATH
 from ._dashboard import Dashboard
+from ._endpoint import EndpointMixin
 from ._faults import ROUTES, FaultPlan, parse_faults
 from ._orders import PAY_PATH
-from ._payments import PaymentsMixin
 from ._readings import Readings
-from ._rules import parse_body, path_param
 from ._state import State
 
 __all__ = ["Emulator", "generate_key_pair"]
@@ -67,13 +64,9 @@ _Emulator = TypeVar("_Emulator", bound="Emulator")
 _RESET_PATH: Final = "/__emulator/reset"
 _STATS_PATH: Final = "/__emulator/stats"
 _API_PREFIX: Final = Paths.ECHO.rsplit("/", 1)[0]
-#: Fault kinds that let the request be processed and spoil only the answer.
-_AFTER_FAULTS: Final = frozenset({"reset_after", "truncated"})
-#: Distinct unknown fields counted per route (``emu.stats["unknown_keys"]``).
-_MAX_UNKNOWN_FIELDS: Final = 200
 
 
-class Emulator(AuthMixin, PaymentsMixin):
+class Emulator(EndpointMixin):
     """A stateful, signature-checking Wonder Gateway on a local port.
 
     ``async with Emulator() as emu:`` starts it on 127.0.0.1 and a free port
@@ -376,80 +369,10 @@ class Emulator(AuthMixin, PaymentsMixin):
             thread.join()
             loop.close()
 
-    # --- request handling -------------------------------------------------------------------
-
-    def _endpoint(
-        self, name: str, handler: Handler
-    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def endpoint(request: web.Request) -> web.StreamResponse:
-            self.requests[name] += 1
-            latency, fault = self.faults.draw(name)
-            if latency:
-                await asyncio.sleep(latency)
-            after = None
-            if fault is not None:
-                if fault.kind not in _AFTER_FAULTS:
-                    return self._early_fault(request, fault.kind, fault.param)
-                after = fault.kind
-            body = await request.read()
-            status = 200
-            try:
-                self._authenticate(request, body)
-                self.settle_due()  # pending charges and voids whose time has come
-                unknown: Counter[str] = Counter()
-                try:  # the input rules (_rules/): a refusal names the field and the rule
-                    with rules.collect_unknown_keys(unknown):
-                        payload = parse_body(body)
-                        for param, value in request.match_info.items():
-                            path_param(param, value)
-                        data, status = await handler(request, payload)
-                except ValidationError as exc:
-                    raise _refusal(exc) from None
-                finally:
-                    if unknown:
-                        self._count_unknown(name, unknown)
-                envelope = ok_envelope(data)
-            except Reject as exc:
-                # errors=envelope: a business refusal is HTTP 200 with a non-200 code, as
-                # Wonder's clients read it; authentication failures keep 401/403 always.
-                http = exc.auth or self.readings.is_("errors", "http")
-                status, envelope = (exc.status if http else 200), exc.envelope()
-            # Faults after processing spoil any answer, success or error, as a proxy would.
-            if after == "reset_after":
-                return _reset(request)
-            text = json.dumps(envelope)
-            if after == "truncated":
-                text = text[: len(text) // 2]
-            return web.Response(text=text, status=status, content_type="application/json")
-
-        return endpoint
-
-    def _count_unknown(self, route: str, unknown: Counter[str]) -> None:
-        seen = self.unknown_keys.setdefault(route, Counter())
-        for field, count in unknown.items():
-            if field in seen or len(seen) < _MAX_UNKNOWN_FIELDS:  # bounded against junk keys
-                seen[field] += count
-
-    def _early_fault(self, request: web.Request, kind: str, param: float | None) -> web.Response:
-        if kind == "reset":
-            return _reset(request)
-        if kind == "nonjson":
-            return web.Response(
-                text="<html><body>Bad gateway</body></html>", content_type="text/html"
-            )
-        status = int(kind)
-        headers = {"Retry-After": f"{param if param is not None else 1:g}"} if status == 429 else {}
-        envelope = error_body(status, "injected fault", FAULT)
-        return web.json_response(envelope, status=status, headers=headers)
+    # --- control endpoints ------------------------------------------------------------------
 
     async def _stats_endpoint(self, _request: web.Request) -> web.Response:
         return web.json_response(ok_envelope(self.stats))
-
-    async def _no_such_endpoint(self, request: web.Request) -> web.Response:
-        # A wrong URL, not a business refusal: HTTP 404 under every reading, and its message
-        # does not say "not found", so no client reads it as "that order does not exist".
-        message = f"no such endpoint: {request.method} {request.raw_path}"[:300]
-        return web.json_response(error_body(404, message, NO_ENDPOINT), status=404)
 
     async def _reset_endpoint(self, _request: web.Request) -> web.Response:
         self.reset()
@@ -459,20 +382,3 @@ class Emulator(AuthMixin, PaymentsMixin):
 
     async def _echo(self, _request: web.Request, body: Any) -> tuple[dict[str, Any], int]:
         return {"message": body.get("message")}, 200
-
-
-def _refusal(exc: ValidationError) -> Reject:
-    """A field that broke an input rule; an unknown currency carries the code Wonder's
-    OpenCart plugin reads for it (``EO100102``, catalog controller:851-853)."""
-    return bad(str(exc), error_code=INVALID_CURRENCY if exc.rule == "iso4217" else INVALID)
-
-
-def _reset(request: web.Request) -> web.Response:
-    """Abort the connection with a TCP RST, as a crashed proxy would."""
-    transport = request.transport
-    if transport is not None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
-    return web.Response(status=500)
