@@ -1,14 +1,23 @@
-"""What every benchmark contender shares: the key, the request, the peer process, statistics."""
+"""What every benchmark contender shares: the key, the request, the peer process, statistics,
+and the drivers that send ``n`` requests at a concurrency and time each one (``run.py``,
+``handover.py`` and ``profile_loop.py`` measure with them).
+
+The contenders themselves and the harness that starts them (``Bench``, ``setup``,
+``teardown``) are in ``contenders.py``; the records and tables in ``report.py``.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +33,7 @@ PATH: Final = Paths.CUSTOMERS
 SIGNED_HEADERS: Final = ("Credential", "Nonce", "Signature", "X-Request-ID")
 ASYNC_CONCURRENCY: Final = (1, 16, 64)  # run.py: concurrencies of the async contenders
 SYNC_THREADS: Final = (1, 8)  # run.py: threads of the blocking contenders
+ROUND_TIMEOUT: Final = 120.0  # seconds; a round that takes longer is a hang, not a measurement
 
 
 def make_signer() -> Signer:
@@ -129,3 +139,47 @@ def default_server_cpu() -> int | None:
         return None
     cpus = sorted(os.sched_getaffinity(0))
     return cpus[-1] if len(cpus) > 1 else None
+
+
+# --- the drivers ----------------------------------------------------------------------------
+
+
+async def drive_async(one: Callable[[int], Awaitable[None]], n: int, conc: int) -> list[float]:
+    latencies = [0.0] * n
+    todo = iter(range(n))
+    clock = time.perf_counter
+
+    async def worker() -> None:
+        for i in todo:
+            t0 = clock()
+            await one(i)
+            latencies[i] = clock() - t0
+
+    await asyncio.gather(*(worker() for _ in range(min(conc, n))))
+    return latencies
+
+
+def drive_threads(
+    one: Callable[[int], None], n: int, pool: ThreadPoolExecutor, threads: int
+) -> list[float]:
+    latencies = [0.0] * n
+    todo = iter(range(n))  # next() on a range iterator is atomic under the GIL
+    clock = time.perf_counter
+
+    def worker() -> None:
+        for i in todo:
+            t0 = clock()
+            one(i)
+            latencies[i] = clock() - t0
+
+    futures = [pool.submit(worker) for _ in range(threads)]
+    for f in futures:
+        f.result(timeout=ROUND_TIMEOUT)
+    return latencies
+
+
+def sign_only(signer: Signer) -> Callable[[int], None]:
+    def one(i: int) -> None:
+        signer.sign("POST", PATH, upsert_body(i))
+
+    return one

@@ -1,7 +1,9 @@
 """The contenders `run.py` measures: each sends the same signed customer upsert its own way.
 
 Async ones (aiohttp with batched/inline signing, httpx, `wonder_async`) and blocking ones
-(requests, `wonder_sync`), behind the two small protocols the harness drives.
+(requests, `wonder_sync`), behind the two small protocols the harness drives; and the
+harness's side of them: ``Bench`` (the started contenders, their thread pools), ``setup``
+(which contender a config's key names) and ``teardown``. The drivers are in ``_common.py``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import httpx
@@ -25,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     PATH,
     NullSigner,
+    Peer,
     customer,
     upsert_body,
 )
@@ -34,6 +39,9 @@ import wonder_sync
 from wonder_async import _loops
 from wonder_async._sign_pool import SignPool
 from wonder_async._signing import RANDOM_PER_SIGNATURE, Signer
+
+if TYPE_CHECKING:
+    from report import Config
 
 SignerLike = Signer | NullSigner
 
@@ -329,3 +337,61 @@ class WonderSync:
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
+
+
+# --- the harness's side: start, keep and close the contenders -------------------------------
+
+
+@dataclass
+class Bench:
+    signer: Signer
+    peer: Peer
+    loop: asyncio.AbstractEventLoop
+    async_contenders: dict[str, AsyncContender] = field(default_factory=dict)
+    sync_contenders: dict[str, SyncContender] = field(default_factory=dict)
+    pools: dict[tuple[str, int], ThreadPoolExecutor] = field(default_factory=dict)
+
+
+def setup(bench: Bench, configs: list[Config]) -> None:
+    signer = bench.signer
+    null = NullSigner(signer)
+    factories: dict[str, Callable[[], Any]] = {
+        "floor": lambda: FloorAiohttp(signer),
+        "aiohttp_inline": lambda: InlineAiohttp(signer),
+        "httpx": lambda: HttpxAsync(signer),
+        "wonder_async": lambda: WonderAsync(signer),
+        "aiohttp_nosign": lambda: FloorAiohttp(null, offload=False),
+        "aiohttp_nosign_hop": lambda: FloorAiohttp(null),
+        "wonder_async_nosign": lambda: WonderAsync(signer, null=null),
+        "requests": lambda: RequestsSigning(signer),
+        "wonder_sync": lambda: WonderSync(signer),
+        "wonder_sync_callers_sign": lambda: WonderSync(signer, callers_sign=True),
+        "wonder_sync_asyncio": lambda: WonderSync(signer, uvloop=False),
+        "wonder_sync_before": lambda: WonderSync(
+            signer, callers_sign=True, uvloop=False, old_pool=True
+        ),
+        "wonder_async_before": lambda: WonderAsync(signer, before=True),
+        "floor_before": lambda: FloorAiohttp(signer, tuned=False),
+    }
+    for cfg in configs:
+        if cfg.kind == "async" and cfg.key not in bench.async_contenders:
+            a: AsyncContender = factories[cfg.key]()
+            bench.loop.run_until_complete(a.start(bench.peer.base_url))
+            bench.async_contenders[cfg.key] = a
+        elif cfg.kind == "sync" and cfg.key not in bench.sync_contenders:
+            s: SyncContender = factories[cfg.key]()
+            s.start(bench.peer.base_url)
+            bench.sync_contenders[cfg.key] = s
+        if cfg.kind in ("sync", "sign"):
+            bench.pools.setdefault(
+                (cfg.key, cfg.conc), ThreadPoolExecutor(cfg.conc, thread_name_prefix=cfg.key)
+            )
+
+
+def teardown(bench: Bench) -> None:
+    for a in bench.async_contenders.values():
+        bench.loop.run_until_complete(a.close())
+    for s in bench.sync_contenders.values():
+        s.close()
+    for pool in bench.pools.values():
+        pool.shutdown()

@@ -16,6 +16,10 @@ hand-over's timing without its CPU).
     python benchmarks/handover.py --contenders wonder_async,floor --signers rsa,null --rounds 3
     python benchmarks/handover.py --micro              # the Python around one signature
     python benchmarks/handover.py --switch-interval 0.0005   # GIL experiment (benchmark only)
+
+Here: wiring a contender to a signer, one measurement, the micro steps and the tables. The
+probes it measures with (the experiment signers, per-thread CPU and run-queue readers, the
+counter of the hand-over's events) are in ``_handover_probes.py``.
 """
 
 from __future__ import annotations
@@ -38,166 +42,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PATH, NullSigner, default_server_cpu, make_signer, peer_process, upsert_body
-from contenders import FloorAiohttp, WonderAsync
-from run import AsyncContender, _drive_async
+from _common import PATH, default_server_cpu, drive_async, make_signer, peer_process, upsert_body
+from _handover_probes import Counts, NiceSigner, TimedSigner, signer_for, thread_cpu
+from contenders import AsyncContender, FloorAiohttp, WonderAsync
 
 from wonder_async import _sign_pool as sign_pool_module
 from wonder_async import _signing
 from wonder_async._sign_pool import SignPool
 from wonder_async._signing import ALGORITHM, Signer
-
-
-class SleepSigner(NullSigner):
-    """Constant headers after sleeping about one signature (GIL released, no CPU used)."""
-
-    def __init__(self, real: Signer, seconds: float) -> None:
-        super().__init__(real)
-        self.seconds = seconds
-
-    def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
-        time.sleep(self.seconds)
-        return dict(self._headers)
-
-
-class TimedSigner:
-    """``Signer.sign``'s steps with each signature's wall and thread-CPU time recorded."""
-
-    def __init__(self, real: Signer) -> None:
-        self.app_id = real.app_id
-        self._key = real._key
-        self.samples: list[tuple[float, float, float, float]] = []  # wall, cpu, rsa wall, rsa cpu
-
-    def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
-        return self.sign_random(method, uri, body, os.urandom(40))
-
-    def sign_random(self, method: str, uri: str, body: bytes, random: bytes) -> dict[str, str]:
-        wall, cpu = time.perf_counter, time.thread_time
-        w0, c0 = wall(), cpu()
-        request_time = _signing._current_request_time()
-        nonce = _signing._nonce_from(random[:24]) or _signing.new_nonce()
-        message = _signing.signature_message(
-            request_time=request_time,
-            algorithm=ALGORITHM,
-            nonce=nonce,
-            method=method,
-            uri=uri,
-            body=body,
-        )
-        w1, c1 = wall(), cpu()
-        raw = self._key.sign(message.encode(), _signing._PADDING, _signing._SHA256)
-        w2, c2 = wall(), cpu()
-        headers = {
-            "Credential": f"{self.app_id}/{request_time}/{ALGORITHM}",
-            "Nonce": nonce,
-            "Signature": base64.b64encode(raw).decode(),
-            "X-Request-ID": _signing._uuid4_text(random[24:]),
-        }
-        self.samples.append((wall() - w0, cpu() - c0, w2 - w1, c2 - c1))
-        return headers
-
-
-class NiceSigner:
-    """Experiment: the wrapped signer, its threads lowered to ``nice`` on their first call."""
-
-    def __init__(self, inner: Any, nice: int) -> None:
-        self.inner, self.nice, self.app_id = inner, nice, inner.app_id
-        self._local = threading.local()
-        self.samples = getattr(inner, "samples", None)
-
-    def _lower(self) -> None:
-        if not getattr(self._local, "done", False):
-            self._local.done = True
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.nice)
-
-    def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
-        self._lower()
-        headers: dict[str, str] = self.inner.sign(method, uri, body)
-        return headers
-
-    def sign_random(self, method: str, uri: str, body: bytes, random: bytes) -> dict[str, str]:
-        self._lower()
-        headers: dict[str, str] = self.inner.sign_random(method, uri, body, random)
-        return headers
-
-
-def _run_delay(native_id: int | None) -> float:
-    """Seconds the thread has waited on a run queue (runnable, not running; Linux only)."""
-    try:
-        return int(Path(f"/proc/self/task/{native_id}/schedstat").read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
-def _thread_cpu() -> dict[int, tuple[str, float, float]]:
-    """Per thread: name, CPU seconds, run-queue delay seconds."""
-    out = {}
-    for t in threading.enumerate():
-        if t.ident is None:
-            continue
-        try:
-            clock = time.pthread_getcpuclockid(t.ident)
-            out[t.ident] = (t.name, time.clock_gettime(clock), _run_delay(t.native_id))
-        except (OSError, ProcessLookupError):
-            continue
-    return out
-
-
-class Counts:
-    """Counts the hand-over's events by wrapping the pool's (private) hooks."""
-
-    def __init__(self) -> None:
-        self.deliveries = 0  # loop wake-ups by signing threads (one per finished batch)
-        self.hand_overs = 0  # batches handed to the threads
-        self.wakes = 0  # idle threads woken
-
-    def wrap_pool(self, pool: Any) -> None:
-        deliver, hand_over, wake = pool._deliver, pool._hand_over, pool._wake
-        counts = self
-
-        class CountedWake:  # SimpleQueue's methods are read-only: wrap the queue
-            def put(self, item: None) -> None:
-                counts.wakes += 1
-                wake.put(item)
-
-            def get(self, timeout: float | None = None) -> None:
-                wake.get(timeout=timeout)
-
-        def counted_deliver() -> None:
-            self.deliveries += 1
-            deliver()
-
-        def counted_hand_over() -> None:
-            self.hand_overs += 1
-            hand_over()
-
-        pool._deliver, pool._hand_over, pool._wake = (
-            counted_deliver,
-            counted_hand_over,
-            CountedWake(),
-        )
-
-    def wrap_batch(self, batch: Any) -> None:
-        deliver = batch._deliver
-
-        def counted_deliver() -> None:
-            self.deliveries += 1
-            deliver()
-
-        batch._deliver = counted_deliver
-
-
-def _signer_for(name: str, real: Signer, rsa_seconds: float) -> Any:
-    if name == "rsa":
-        return real
-    if name == "rsa-timed":
-        return TimedSigner(real)
-    if name == "null":
-        return NullSigner(real)
-    if name == "sleep":
-        return SleepSigner(real, rsa_seconds)
-    raise SystemExit(f"unknown signer {name!r}")
 
 
 def _make(contender: str, signer: Any, real: Signer, threads: int) -> AsyncContender:
@@ -242,7 +94,7 @@ def measure(
     random_batch: int,
     deliver_batch: int,
 ) -> dict[str, Any]:
-    signer = _signer_for(signer_name, real, rsa_seconds)
+    signer = signer_for(signer_name, real, rsa_seconds)
     timed = signer if isinstance(signer, TimedSigner) else None
     # The signing threads lowered by ``nice`` (the signer wrapper does it on their first
     # signature); wonder_async's pool tuning through the module's defaults.
@@ -255,17 +107,17 @@ def measure(
     loop.run_until_complete(_start(c, base_url, counts))
     try:
         c.prepare(conc)
-        loop.run_until_complete(_drive_async(c.one, 300, conc))  # warm-up: threads started
+        loop.run_until_complete(drive_async(c.one, 300, conc))  # warm-up: threads started
         if timed is not None:
             timed.samples.clear()
         counts.__init__()  # type: ignore[misc]
         gc.collect()
         me = threading.get_ident()
-        threads0, times0 = _thread_cpu(), os.times()
+        threads0, times0 = thread_cpu(), os.times()
         wall0, loop0 = time.perf_counter(), time.thread_time()
-        loop.run_until_complete(_drive_async(c.one, n, conc))
+        loop.run_until_complete(drive_async(c.one, n, conc))
         wall, loop_cpu = time.perf_counter() - wall0, time.thread_time() - loop0
-        threads1, times1 = _thread_cpu(), os.times()
+        threads1, times1 = thread_cpu(), os.times()
     finally:
         loop.run_until_complete(c.close())
     signing = [

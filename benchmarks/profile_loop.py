@@ -34,8 +34,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import default_server_cpu, make_signer, peer_process
-from run import AsyncContender, Bench, _drive_async, build_configs, setup, teardown
+from _common import default_server_cpu, drive_async, make_signer, peer_process
+from contenders import AsyncContender, Bench, setup, teardown
+from run import build_configs
 
 _GROUPS = (
     ("wonder_async", "wonder_async/"),
@@ -125,14 +126,14 @@ def main(argv: list[str] | None = None) -> int:
                 for key in keys:
                     contender: AsyncContender = bench.async_contenders[key]
                     contender.prepare(args.concurrency)
-                    loop.run_until_complete(_drive_async(contender.one, 300, args.concurrency))
+                    loop.run_until_complete(drive_async(contender.one, 300, args.concurrency))
                     gc.collect()
                     prof = cProfile.Profile(time.thread_time)  # CPU, not wall: idle waits excluded
                     cpu0, loop0, times0 = time.process_time(), time.thread_time(), os.times()
                     if not args.no_cprofile:
                         prof.enable()
                     loop.run_until_complete(
-                        _drive_async(contender.one, args.requests, args.concurrency)
+                        drive_async(contender.one, args.requests, args.concurrency)
                     )
                     prof.disable()
                     cpu = time.process_time() - cpu0

@@ -21,9 +21,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,27 +35,18 @@ from _common import (
     APP_ID,
     ASYNC_CONCURRENCY,
     HERE,
-    PATH,
+    ROUND_TIMEOUT,
     SYNC_THREADS,
-    NullSigner,
-    Peer,
     cpu_model,
     default_server_cpu,
+    drive_async,
+    drive_threads,
     make_signer,
     peer_process,
     percentile,
-    upsert_body,
+    sign_only,
 )
-from contenders import (
-    AsyncContender,
-    FloorAiohttp,
-    HttpxAsync,
-    InlineAiohttp,
-    RequestsSigning,
-    SyncContender,
-    WonderAsync,
-    WonderSync,
-)
+from contenders import Bench, setup, teardown
 from report import (
     IDEAL_TERMS,
     Config,
@@ -72,62 +61,7 @@ from report import (
     summarise,
 )
 
-from wonder_async._signing import Signer
-
-ROUND_TIMEOUT = 120.0  # seconds; a round that takes longer is a hang, not a measurement
-
 # --- the harness ----------------------------------------------------------------------------
-
-
-@dataclass
-class Bench:
-    signer: Signer
-    peer: Peer
-    loop: asyncio.AbstractEventLoop
-    async_contenders: dict[str, AsyncContender] = field(default_factory=dict)
-    sync_contenders: dict[str, SyncContender] = field(default_factory=dict)
-    pools: dict[tuple[str, int], ThreadPoolExecutor] = field(default_factory=dict)
-
-
-async def _drive_async(one: Callable[[int], Awaitable[None]], n: int, conc: int) -> list[float]:
-    latencies = [0.0] * n
-    todo = iter(range(n))
-    clock = time.perf_counter
-
-    async def worker() -> None:
-        for i in todo:
-            t0 = clock()
-            await one(i)
-            latencies[i] = clock() - t0
-
-    await asyncio.gather(*(worker() for _ in range(min(conc, n))))
-    return latencies
-
-
-def _drive_threads(
-    one: Callable[[int], None], n: int, pool: ThreadPoolExecutor, threads: int
-) -> list[float]:
-    latencies = [0.0] * n
-    todo = iter(range(n))  # next() on a range iterator is atomic under the GIL
-    clock = time.perf_counter
-
-    def worker() -> None:
-        for i in todo:
-            t0 = clock()
-            one(i)
-            latencies[i] = clock() - t0
-
-    futures = [pool.submit(worker) for _ in range(threads)]
-    for f in futures:
-        f.result(timeout=ROUND_TIMEOUT)
-    return latencies
-
-
-def _sign_only(signer: Signer) -> Callable[[int], None]:
-    def one(i: int) -> None:
-        signer.sign("POST", PATH, upsert_body(i))
-
-    return one
 
 
 def run_one(bench: Bench, cfg: Config, n: int, rnd: int) -> Record:
@@ -138,14 +72,14 @@ def run_one(bench: Bench, cfg: Config, n: int, rnd: int) -> Record:
         contender = bench.async_contenders[cfg.key]
         contender.prepare(cfg.conc)
         lat = bench.loop.run_until_complete(
-            asyncio.wait_for(_drive_async(contender.one, n, cfg.conc), ROUND_TIMEOUT)
+            asyncio.wait_for(drive_async(contender.one, n, cfg.conc), ROUND_TIMEOUT)
         )
     else:
         pool = bench.pools[(cfg.key, cfg.conc)]
         if cfg.kind == "sync":
-            lat = _drive_threads(bench.sync_contenders[cfg.key].one, n, pool, cfg.conc)
+            lat = drive_threads(bench.sync_contenders[cfg.key].one, n, pool, cfg.conc)
         else:
-            lat = _drive_threads(_sign_only(bench.signer), n, pool, cfg.conc)
+            lat = drive_threads(sign_only(bench.signer), n, pool, cfg.conc)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     server = bench.peer.cpu_seconds() - server0
     lat.sort()
@@ -261,51 +195,6 @@ def build_configs(emulator: bool, extra: frozenset[str] = frozenset()) -> list[C
         )
     )
     return configs
-
-
-def setup(bench: Bench, configs: list[Config]) -> None:
-    signer = bench.signer
-    null = NullSigner(signer)
-    factories: dict[str, Callable[[], Any]] = {
-        "floor": lambda: FloorAiohttp(signer),
-        "aiohttp_inline": lambda: InlineAiohttp(signer),
-        "httpx": lambda: HttpxAsync(signer),
-        "wonder_async": lambda: WonderAsync(signer),
-        "aiohttp_nosign": lambda: FloorAiohttp(null, offload=False),
-        "aiohttp_nosign_hop": lambda: FloorAiohttp(null),
-        "wonder_async_nosign": lambda: WonderAsync(signer, null=null),
-        "requests": lambda: RequestsSigning(signer),
-        "wonder_sync": lambda: WonderSync(signer),
-        "wonder_sync_callers_sign": lambda: WonderSync(signer, callers_sign=True),
-        "wonder_sync_asyncio": lambda: WonderSync(signer, uvloop=False),
-        "wonder_sync_before": lambda: WonderSync(
-            signer, callers_sign=True, uvloop=False, old_pool=True
-        ),
-        "wonder_async_before": lambda: WonderAsync(signer, before=True),
-        "floor_before": lambda: FloorAiohttp(signer, tuned=False),
-    }
-    for cfg in configs:
-        if cfg.kind == "async" and cfg.key not in bench.async_contenders:
-            a: AsyncContender = factories[cfg.key]()
-            bench.loop.run_until_complete(a.start(bench.peer.base_url))
-            bench.async_contenders[cfg.key] = a
-        elif cfg.kind == "sync" and cfg.key not in bench.sync_contenders:
-            s: SyncContender = factories[cfg.key]()
-            s.start(bench.peer.base_url)
-            bench.sync_contenders[cfg.key] = s
-        if cfg.kind in ("sync", "sign"):
-            bench.pools.setdefault(
-                (cfg.key, cfg.conc), ThreadPoolExecutor(cfg.conc, thread_name_prefix=cfg.key)
-            )
-
-
-def teardown(bench: Bench) -> None:
-    for a in bench.async_contenders.values():
-        bench.loop.run_until_complete(a.close())
-    for s in bench.sync_contenders.values():
-        s.close()
-    for pool in bench.pools.values():
-        pool.shutdown()
 
 
 def rotate(configs: list[Config], by: int) -> Iterator[Config]:

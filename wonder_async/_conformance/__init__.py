@@ -2,7 +2,8 @@
 reading of :data:`~wonder_async.testing._readings.READINGS` it follows, and write a readings
 file the emulator loads, a shape report and a redacted log.
 
-:mod:`._calls` (raw signed calls, budget, redaction), :mod:`._flow` (the steps and cleanup),
+:mod:`._calls` (raw signed calls, budget, redaction), :mod:`._flow` (the steps),
+:mod:`._cleanup` (undoing what a run created; reading an order's transactions),
 :mod:`._listener` (webhooks), :mod:`._infer` (one rule per reading), :mod:`._shapes` (the
 shape report), :mod:`._run` (one run and its files).
 """

@@ -16,7 +16,8 @@ import attrs
 
 from ..testing._readings import READINGS
 from ._calls import Call, redact_text
-from ._flow import Flow, amount_of, find_transaction, is_refund, transactions
+from ._cleanup import amount_of, find_transaction, is_refund, transactions
+from ._flow import Flow
 from ._listener import Delivery, Listener
 
 __all__ = ["RULES", "Finding", "infer"]

@@ -31,7 +31,8 @@ from .._wire import ENVIRONMENTS
 from ..testing._readings import FILE_FORMAT, READINGS
 from . import _shapes
 from ._calls import Budget, Call, Caller, CallLog, redact_text
-from ._flow import Cleanup, Flow, FlowSettings, VerifyHook
+from ._cleanup import Cleanup
+from ._flow import Flow, FlowSettings, VerifyHook
 from ._infer import Finding, infer
 from ._listener import Listener, order_reference
 
