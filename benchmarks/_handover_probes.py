@@ -44,6 +44,7 @@ class TimedSigner:
     def __init__(self, real: Signer) -> None:
         self.app_id = real.app_id
         self._key = real._key
+        self._padding, self._hash = real._padding, real._hash
         self.samples: list[tuple[float, float, float, float]] = []  # wall, cpu, rsa wall, rsa cpu
 
     def sign(self, method: str, uri: str, body: bytes) -> dict[str, str]:
@@ -63,7 +64,7 @@ class TimedSigner:
             body=body,
         )
         w1, c1 = wall(), cpu()
-        raw = self._key.sign(message.encode(), _signing._PADDING, _signing._SHA256)
+        raw = self._key.sign(message.encode(), self._padding, self._hash)
         w2, c2 = wall(), cpu()
         headers = {
             "Credential": f"{self.app_id}/{request_time}/{ALGORITHM}",

@@ -165,7 +165,7 @@ def micro(real: Signer) -> None:
     message = _signing.signature_message(
         request_time=rt, algorithm=ALGORITHM, nonce=nonce, method="POST", uri=PATH, body=body
     )
-    raw = real._key.sign(message.encode(), _signing._PADDING, _signing._SHA256)
+    raw = real._key.sign(message.encode(), real._padding, real._hash)
     random = os.urandom(40)
 
     def best(stmt: Callable[[], object], number: int = 2000) -> float:
@@ -185,7 +185,7 @@ def micro(real: Signer) -> None:
             "X-Request-ID": _signing._uuid4_text(random[24:]),
         },
         "RSA-2048 sign (GIL released)": lambda: real._key.sign(
-            message.encode(), _signing._PADDING, _signing._SHA256
+            message.encode(), real._padding, real._hash
         ),
         "Signer.sign (all of it)": lambda: real.sign("POST", PATH, body),
     }
